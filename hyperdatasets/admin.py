@@ -1,0 +1,167 @@
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+
+from hyperdatasets.admin_forms import (
+    DatasetForm,
+    DatasetVersionAddForm,
+    DatasetVersionChangeForm,
+    ProjectForm,
+)
+from hyperdatasets.exceptions import ServiceError
+from hyperdatasets.models import Dataset, DatasetVersion, Project, VersionStatus
+from hyperdatasets.services.datasets import dataset_delete
+from hyperdatasets.services.versions import version_delete, version_publish
+
+
+class ServiceSavingAdmin(admin.ModelAdmin):
+    """Saves through the form's service; the admin never writes model rows itself."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        return type(form_class.__name__, (form_class,), {"user": request.user})
+
+    def save_model(self, request, obj, form, change):
+        saved = form.run_service()
+        obj.pk = saved.pk
+        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
+
+    def save_related(self, request, form, formsets, change):
+        """Related rows (tags, parents) are written by the services."""
+
+
+@admin.register(Project)
+class ProjectAdmin(ServiceSavingAdmin):
+    form = ProjectForm
+    list_display = ["name", "dataset_count", "created", "created_by"]
+    search_fields = ["name", "description"]
+    date_hierarchy = "created"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_datasets=Count("datasets")).select_related("created_by")
+
+    @admin.display(ordering="_datasets", description="Datasets")
+    def dataset_count(self, obj):
+        return obj._datasets
+
+
+class VersionInline(admin.TabularInline):
+    model = DatasetVersion
+    fields = ["link", "status", "depth", "comment", "created", "published"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    ordering = ["number"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Version")
+    def link(self, version):
+        url = reverse("admin:hyperdatasets_datasetversion_change", args=[version.pk])
+        return format_html('<a href="{}">{}</a>', url, version.name)
+
+
+@admin.register(Dataset)
+class DatasetAdmin(ServiceSavingAdmin):
+    form = DatasetForm
+    inlines = [VersionInline]
+    list_display = ["name", "project", "is_example", "version_count", "updated", "created_by"]
+    list_filter = ["is_example", "project", "tags__name"]
+    search_fields = ["name", "description", "project__name", "tags__name"]
+    list_select_related = ["project", "created_by"]
+    readonly_fields = ["id", "created", "updated", "created_by"]
+    actions = ["delete_drafts_only_datasets"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_versions=Count("versions", distinct=True))
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(ordering="_versions", description="Versions")
+    def version_count(self, obj):
+        return obj._versions
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not request.user.is_superuser:
+            if obj.versions.filter(status=VersionStatus.PUBLISHED).exists():
+                return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        # Superusers may delete Published versions too; others only all-Draft datasets.
+        dataset_delete(obj, delete_all_versions=True, force=request.user.is_superuser)
+
+    @admin.action(description="Delete selected datasets whose versions are all Draft", permissions=["delete"])
+    def delete_drafts_only_datasets(self, request, queryset):
+        for dataset in queryset:
+            try:
+                dataset_delete(dataset, delete_all_versions=True, force=False)
+            except ServiceError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(request, f"Deleted dataset {dataset.name!r}.", messages.SUCCESS)
+
+
+@admin.register(DatasetVersion)
+class DatasetVersionAdmin(ServiceSavingAdmin):
+    list_display = ["name", "dataset", "status", "depth", "parent_names", "created", "published"]
+    list_filter = ["status", "dataset__project", "dataset"]
+    search_fields = ["name", "dataset__name", "comment"]
+    list_select_related = ["dataset", "dataset__project"]
+    readonly_fields = ["id", "dataset", "status", "depth", "number", "parent_names", "created", "published",
+                       "created_by"]
+    actions = ["publish_selected"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = DatasetVersionChangeForm if obj is not None else DatasetVersionAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["dataset", "name", "parents", "comment", "metadata"]
+        return ["id", "dataset", "name", "status", "parent_names", "depth", "number", "comment", "metadata",
+                "created", "published", "created_by"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description="Parents")
+    def parent_names(self, obj):
+        return ", ".join(link.parent.name for link in obj.parent_links.select_related("parent").all()) or "—"
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.status == VersionStatus.PUBLISHED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.status == VersionStatus.PUBLISHED:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        version_delete(obj)
+
+    @admin.action(description="Publish selected Draft versions", permissions=["change"])
+    def publish_selected(self, request, queryset):
+        for version in queryset.select_related("dataset"):
+            try:
+                version_publish(version)
+            except ServiceError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(request, f"Published {version}.", messages.SUCCESS)

@@ -1,0 +1,127 @@
+"""Admin forms whose saving goes through the services.
+
+``clean()`` runs the service in a savepoint that is rolled back, so a refusal becomes a form error naming the
+field; ``save_model`` then runs it for real.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.db import transaction
+
+from hyperdatasets.exceptions import ServiceError
+from hyperdatasets.models import Dataset, DatasetVersion, Project, VersionStatus
+from hyperdatasets.services.datasets import dataset_create, dataset_update
+from hyperdatasets.services.projects import project_create, project_update
+from hyperdatasets.services.tags import dataset_tags_get, dataset_tags_set
+from hyperdatasets.services.versions import version_create, version_update
+
+
+class _DryRun(Exception):
+    pass
+
+
+class ServiceFormMixin:
+    user = None
+
+    def run_service(self):
+        raise NotImplementedError
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            with transaction.atomic():
+                self.run_service()
+                raise _DryRun
+        except _DryRun:
+            pass
+        except ServiceError as exc:
+            fields = [f for f in exc.details if f in self.fields]
+            for field in fields:
+                self.add_error(field, "; ".join(exc.details[field]))
+            if not fields:
+                self.add_error(None, exc.message)
+        return cleaned
+
+
+class ProjectForm(ServiceFormMixin, forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ["name", "description"]
+
+    def run_service(self) -> Project:
+        data = self.cleaned_data
+        if self.instance.pk is None:
+            return project_create(
+                name=data["name"], description=data["description"], user=self.user, raise_if_exists=True
+            )
+        return project_update(self.instance, name=data["name"], description=data["description"])
+
+
+class DatasetForm(ServiceFormMixin, forms.ModelForm):
+    tags_text = forms.CharField(
+        label="Tags", required=False, help_text="Comma-separated, in order; duplicates are dropped."
+    )
+
+    class Meta:
+        model = Dataset
+        fields = ["name", "project", "description", "metadata", "is_example"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["tags_text"].initial = ", ".join(dataset_tags_get(self.instance))
+
+    def _tags(self) -> list[str]:
+        return [t.strip() for t in self.cleaned_data.get("tags_text", "").split(",") if t.strip()]
+
+    def run_service(self) -> Dataset:
+        data = self.cleaned_data
+        project = data.get("project")
+        if self.instance.pk is None:
+            dataset = dataset_create(
+                dataset_name=data["name"], dataset_project=project.name if project else None,
+                description=data["description"], metadata=data["metadata"], is_example=data["is_example"],
+                raise_if_exists=True, user=self.user,
+            )
+        else:
+            dataset = dataset_update(
+                Dataset.objects.get(pk=self.instance.pk), name=data["name"], description=data["description"],
+                metadata=data["metadata"], project=project, move_project=True,
+            )
+            if dataset.is_example != data["is_example"]:
+                Dataset.objects.filter(pk=dataset.pk).update(is_example=data["is_example"])
+        dataset_tags_set(dataset, self._tags())
+        return dataset
+
+
+class DatasetVersionAddForm(ServiceFormMixin, forms.ModelForm):
+    parents = forms.ModelMultipleChoiceField(
+        queryset=DatasetVersion.objects.filter(status=VersionStatus.PUBLISHED).select_related("dataset"),
+        required=False, help_text="Published versions of the same dataset; none makes an empty root version.",
+    )
+
+    class Meta:
+        model = DatasetVersion
+        fields = ["dataset", "name", "comment", "metadata"]
+
+    def run_service(self) -> DatasetVersion:
+        data = self.cleaned_data
+        return version_create(
+            data["dataset"], version_name=data["name"],
+            parent_version_ids=[p.pk for p in data.get("parents") or []], raise_if_exists=True,
+            metadata=data["metadata"], comment=data["comment"], user=self.user,
+        )
+
+
+class DatasetVersionChangeForm(ServiceFormMixin, forms.ModelForm):
+    class Meta:
+        model = DatasetVersion
+        fields = ["name", "comment", "metadata"]
+
+    def run_service(self) -> DatasetVersion:
+        data = self.cleaned_data
+        current = DatasetVersion.objects.select_related("dataset").get(pk=self.instance.pk)
+        return version_update(current, name=data["name"], comment=data["comment"], metadata=data["metadata"])

@@ -1,0 +1,77 @@
+"""Reads of datasets and projects."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+
+from hyperdatasets.exceptions import AmbiguousName, InvalidInput, NotFound
+from hyperdatasets.models import Dataset, Project
+
+
+def parse_uuid(field: str, value: object) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise InvalidInput.for_field(field, f"{value!r} is not a valid id") from None
+
+
+def project_get(*, name: str | None = None, project_id: object = None) -> Project:
+    try:
+        if project_id is not None:
+            return Project.objects.get(pk=parse_uuid("project_id", project_id))
+        return Project.objects.get(name=name)
+    except Project.DoesNotExist:
+        raise NotFound(f"project {name or project_id!r} does not exist") from None
+
+
+def dataset_get(
+    *, dataset_id: object = None, dataset_name: str | None = None, project_name: str | None = None,
+    queryset: QuerySet[Dataset] | None = None,
+) -> Dataset:
+    """One dataset by id, or by name (in a project, or by the rule for names without a project)."""
+    datasets = queryset if queryset is not None else Dataset.objects.all()
+    datasets = datasets.select_related("project")
+    if dataset_id is not None and dataset_name is not None:
+        raise InvalidInput("give dataset_id or dataset_name, not both", details={
+            "dataset_id": ["give dataset_id or dataset_name, not both"]})
+    if dataset_id is not None:
+        try:
+            return datasets.get(pk=parse_uuid("dataset_id", dataset_id))
+        except Dataset.DoesNotExist:
+            raise NotFound(f"dataset {dataset_id} does not exist") from None
+    if dataset_name is None:
+        raise InvalidInput.for_field("dataset_name", "give dataset_name or dataset_id")
+    if project_name is not None:
+        try:
+            return datasets.get(project__name=project_name, name=dataset_name)
+        except Dataset.DoesNotExist:
+            raise NotFound(f"dataset {dataset_name!r} does not exist in project {project_name!r}") from None
+    outside = datasets.filter(project__isnull=True, name=dataset_name).first()
+    if outside is not None:
+        return outside
+    candidates = list(datasets.filter(name=dataset_name).order_by("project__name")[:21])
+    if not candidates:
+        raise NotFound(f"dataset {dataset_name!r} does not exist")
+    if len(candidates) > 1:
+        projects = ", ".join(repr(d.project.name) for d in candidates[:20])
+        raise AmbiguousName(
+            f"dataset name {dataset_name!r} exists in several projects ({projects}); give dataset_project",
+            details={"dataset_project": [f"required: {dataset_name!r} is in projects {projects}"]},
+        )
+    return candidates[0]
+
+
+def dataset_list(*, project: Project | None = None, tag: str | None = None,
+                 name: str | None = None) -> QuerySet[Dataset]:
+    datasets = Dataset.objects.select_related("project").prefetch_related("tags")
+    if project is not None:
+        datasets = datasets.filter(project=project)
+    if tag is not None:
+        datasets = datasets.filter(tags__name=tag)
+    if name is not None:
+        datasets = datasets.filter(name__icontains=name)
+    return datasets.order_by("name", "id")

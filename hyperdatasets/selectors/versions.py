@@ -1,0 +1,92 @@
+"""Reads of the version graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from hyperdatasets.exceptions import InvalidInput, NotFound
+from hyperdatasets.models import Dataset, DatasetVersion, VersionParent, VersionStatus
+from hyperdatasets.selectors.datasets import parse_uuid
+
+
+def version_head(dataset: Dataset) -> DatasetVersion | None:
+    """The current version: the Draft with the longest path to a root (newest on ties);
+    with no Draft, the newest Published version."""
+    versions = DatasetVersion.objects.filter(dataset=dataset)
+    draft = versions.filter(status=VersionStatus.DRAFT).order_by("-depth", "-number").first()
+    if draft is not None:
+        return draft
+    return versions.filter(status=VersionStatus.PUBLISHED).order_by("-number").first()
+
+
+def version_list(
+    dataset: Dataset, *, only_published: bool = False, only_draft: bool = False
+) -> QuerySet[DatasetVersion]:
+    if only_published and only_draft:
+        raise InvalidInput(
+            "only_published and only_draft exclude each other",
+            details={"only_draft": ["cannot be combined with only_published"]},
+        )
+    versions = DatasetVersion.objects.filter(dataset=dataset)
+    if only_published:
+        versions = versions.filter(status=VersionStatus.PUBLISHED)
+    if only_draft:
+        versions = versions.filter(status=VersionStatus.DRAFT)
+    return versions.order_by("number")
+
+
+@dataclass(frozen=True)
+class VersionLookup:
+    version: DatasetVersion
+    warning: str | None = None
+
+
+def version_get(dataset: Dataset, *, version_name: str | None = None, version_id: object = None) -> VersionLookup:
+    """One version by name or id; with neither, the current version and a warning when there are several."""
+    versions = DatasetVersion.objects.filter(dataset=dataset).select_related("dataset")
+    if version_name is not None and version_id is not None:
+        raise InvalidInput(
+            "give version_name or version_id, not both",
+            details={"version_id": ["give version_name or version_id, not both"]},
+        )
+    if version_id is not None:
+        try:
+            return VersionLookup(versions.get(pk=parse_uuid("version_id", version_id)))
+        except DatasetVersion.DoesNotExist:
+            raise NotFound(f"version {version_id} does not exist in dataset {dataset.name!r}") from None
+    if version_name is not None:
+        try:
+            return VersionLookup(versions.get(name=version_name))
+        except DatasetVersion.DoesNotExist:
+            raise NotFound(f"version {version_name!r} does not exist in dataset {dataset.name!r}") from None
+    head = version_head(dataset)
+    if head is None:
+        raise NotFound(f"dataset {dataset.name!r} has no versions")
+    count = versions.count()
+    warning = None
+    if count > 1:
+        warning = (
+            f"dataset {dataset.name!r} has {count} versions; returning the current version {head.name!r}. "
+            "Pass version_name or version_id to choose one."
+        )
+    return VersionLookup(head, warning)
+
+
+def version_parents(version: DatasetVersion) -> list[DatasetVersion]:
+    links = VersionParent.objects.filter(child=version).select_related("parent").order_by("position")
+    return [link.parent for link in links]
+
+
+def version_parent_ids(versions: list[DatasetVersion]) -> dict[object, list[object]]:
+    """Parent ids of many versions in one query, in precedence order."""
+    parents: dict[object, list[object]] = {v.pk: [] for v in versions}
+    links = VersionParent.objects.filter(child__in=versions).order_by("child", "position")
+    for child_id, parent_id in links.values_list("child_id", "parent_id"):
+        parents[child_id].append(parent_id)
+    return parents
+
+
+def version_is_leaf(version: DatasetVersion) -> bool:
+    return not VersionParent.objects.filter(parent=version).exists()

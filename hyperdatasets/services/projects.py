@@ -1,0 +1,48 @@
+"""Writes of projects."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from hyperdatasets.exceptions import AlreadyExists
+from hyperdatasets.models import Project
+from hyperdatasets.validation import clean_name, clean_text
+
+
+def project_create(*, name: str, description: str = "", user=None, raise_if_exists: bool = False) -> Project:
+    """Create a project; an existing name returns that project unless ``raise_if_exists``."""
+    name = clean_name("project_name", name)
+    description = clean_text("description", description)
+    existing = Project.objects.filter(name=name).first()
+    if existing is not None:
+        if raise_if_exists:
+            raise AlreadyExists(f"project {name!r} already exists")
+        return existing
+    try:
+        with transaction.atomic():
+            return Project.objects.create(name=name, description=description, created_by=_user_or_none(user))
+    except IntegrityError:
+        # Lost a race with a concurrent create of the same name.
+        if raise_if_exists:
+            raise AlreadyExists(f"project {name!r} already exists") from None
+        return Project.objects.get(name=name)
+
+
+def _user_or_none(user):
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def project_update(project: Project, *, name: str | None = None, description: str | None = None) -> Project:
+    fields = {}
+    if name is not None:
+        fields["name"] = clean_name("project_name", name)
+    if description is not None:
+        fields["description"] = clean_text("description", description)
+    with transaction.atomic():
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        if "name" in fields and Project.objects.filter(name=fields["name"]).exclude(pk=locked.pk).exists():
+            raise AlreadyExists(f"project {fields['name']!r} already exists")
+        for field, value in fields.items():
+            setattr(locked, field, value)
+        locked.save()
+        return locked

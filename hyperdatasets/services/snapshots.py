@@ -1,0 +1,73 @@
+"""Snapshots: the simple version structure (one evolving Draft with a line of Published snapshots)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from hyperdatasets.exceptions import AlreadyExists, StateConflict
+from hyperdatasets.models import DatasetVersion, VersionParent, VersionStatus
+from hyperdatasets.services.datasets import DEFAULT_VERSION_NAME
+from hyperdatasets.services.locks import dataset_lock
+from hyperdatasets.services.versions import version_insert
+from hyperdatasets.validation import clean_metadata, clean_name, clean_text
+
+
+def snapshot_default_name() -> str:
+    return "snapshot " + timezone.now().astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def snapshot_create(
+    dataset,
+    *,
+    publish_name: str | None = None,
+    child_name: str | None = None,
+    child_metadata: dict[str, Any] | None = None,
+    child_comment: str | None = None,
+    user=None,
+) -> DatasetVersion:
+    """Publish the only Draft in place (same id, renamed) and return its new Draft child, now current.
+
+    Allowed only while the dataset has exactly one Draft version and it is the only leaf.
+    """
+    if publish_name is not None:
+        publish_name = clean_name("publish_name", publish_name)
+    child = clean_name("child_name", child_name) if child_name is not None else DEFAULT_VERSION_NAME
+    child_metadata = clean_metadata("child_metadata", child_metadata)
+    child_comment = clean_text("child_comment", child_comment)
+    with transaction.atomic():
+        locked = dataset_lock(dataset)
+        versions = DatasetVersion.objects.filter(dataset=locked)
+        drafts = list(versions.filter(status=VersionStatus.DRAFT)[:2])
+        if len(drafts) != 1:
+            raise StateConflict(
+                f"dataset {locked.name!r} has {len(drafts) if len(drafts) < 2 else 'several'} Draft versions; "
+                "a snapshot needs exactly one Draft version (the simple version structure)"
+            )
+        current = drafts[0]
+        parent_ids = VersionParent.objects.filter(child__dataset=locked).values("parent_id")
+        other_leaves = versions.exclude(pk=current.pk).exclude(pk__in=parent_ids)
+        if other_leaves.exists():
+            names = ", ".join(repr(v.name) for v in other_leaves[:5])
+            raise StateConflict(
+                f"dataset {locked.name!r} is not in the simple version structure: besides Draft "
+                f"{current.name!r} it has other leaf versions ({names}); create child versions instead"
+            )
+        snapshot_name = publish_name or snapshot_default_name()
+        taken = versions.exclude(pk=current.pk)
+        if taken.filter(name=snapshot_name).exists():
+            raise AlreadyExists(f"version {snapshot_name!r} already exists in dataset {locked.name!r}")
+        if child == snapshot_name:
+            raise AlreadyExists(f"child_name and the snapshot name are both {child!r}")
+        if taken.filter(name=child).exists():
+            raise AlreadyExists(f"version {child!r} already exists in dataset {locked.name!r}")
+        current.name = snapshot_name
+        current.status = VersionStatus.PUBLISHED
+        current.published = timezone.now()
+        current.save(update_fields=["name", "status", "published"])
+        return version_insert(
+            locked, name=child, parents=[current], metadata=child_metadata, comment=child_comment, user=user
+        )

@@ -1,0 +1,77 @@
+"""Field rules shared by the services, the admin forms and the API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from hyperdatasets.exceptions import InvalidInput
+
+MAX_NAME_LENGTH = 255
+MAX_TAGS = 100
+MAX_METADATA_BYTES = 256 * 1024
+MAX_DESCRIPTION_LENGTH = 10_000
+
+
+def clean_name(field: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput.for_field(field, "must be a string")
+    if not value.strip():
+        raise InvalidInput.for_field(field, "must not be empty")
+    if value != value.strip():
+        raise InvalidInput.for_field(field, "must not start or end with whitespace")
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidInput.for_field(field, f"must be at most {MAX_NAME_LENGTH} characters")
+    if any(ord(ch) < 32 for ch in value):
+        raise InvalidInput.for_field(field, "must not contain control characters")
+    return value
+
+
+def clean_text(field: str, value: Any, max_length: int = MAX_DESCRIPTION_LENGTH) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput.for_field(field, "must be a string")
+    if len(value) > max_length:
+        raise InvalidInput.for_field(field, f"must be at most {max_length} characters")
+    return value
+
+
+def clean_metadata(field: str, value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInput.for_field(field, "must be a JSON object")
+    try:
+        encoded = orjson.dumps(value)
+    except TypeError as exc:
+        raise InvalidInput.for_field(field, f"must be JSON-serialisable ({exc})") from None
+    if len(encoded) > MAX_METADATA_BYTES:
+        raise InvalidInput.for_field(field, f"must be at most {MAX_METADATA_BYTES} bytes as JSON")
+    return orjson.loads(encoded)
+
+
+def clean_tags(value: Any) -> list[str]:
+    """Tags in the given order, duplicates dropped."""
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidInput.for_field("tags", "must be a list of strings")
+    tags: list[str] = []
+    for tag in value:
+        clean_name("tags", tag)
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise InvalidInput.for_field("tags", f"at most {MAX_TAGS} tags")
+    return tags
+
+
+def clean_name_list(field: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidInput.for_field(field, "must be a list")
+    return [clean_name(field, item) for item in value]

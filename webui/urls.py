@@ -1,0 +1,9 @@
+from django.urls import path
+
+from webui import views
+
+app_name = "webui"
+
+urlpatterns = [
+    path("", views.dataset_index, name="dataset-index"),
+]

@@ -1,0 +1,14 @@
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from hyperdatasets.selectors.datasets import dataset_list
+from hyperdatasets.selectors.versions import version_head
+
+
+@login_required
+def dataset_index(request: HttpRequest) -> HttpResponse:
+    datasets = dataset_list().annotate(version_count=Count("versions", distinct=True))
+    rows = [{"dataset": d, "head": version_head(d)} for d in datasets[:200]]
+    return render(request, "webui/dataset_index.html", {"rows": rows})
