@@ -9,7 +9,7 @@ from hyperdatasets.models import Dataset
 
 def dataset_lock(dataset: Dataset) -> Dataset:
     """Lock the dataset row: every change of its version graph holds this lock, so graph rules see one state."""
-    return Dataset.objects.select_for_update().select_related("project").get(pk=dataset.pk)
+    return Dataset.objects.select_for_update(of=("self",)).select_related("project").get(pk=dataset.pk)
 
 
 def dataset_touch(dataset: Dataset) -> None:
