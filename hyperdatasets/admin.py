@@ -28,7 +28,9 @@ class ServiceSavingAdmin(admin.ModelAdmin):
         obj.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
 
     def save_related(self, request, form, formsets, change):
-        """Related rows (tags, parents) are written by the services."""
+        """Related rows (tags, parents) are written by the services; inlines here are read-only."""
+        for formset in formsets:
+            formset.save(commit=False)
 
 
 @admin.register(Project)
@@ -95,6 +97,13 @@ class DatasetAdmin(ServiceSavingAdmin):
             if obj.versions.filter(status=VersionStatus.PUBLISHED).exists():
                 return False
         return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        # Versions are deleted by the dataset service under its own rules, not by per-version admin rights.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if all(self.has_delete_permission(request, obj) for obj in objs):
+            perms_needed = set()
+        return deleted, counts, perms_needed, protected
 
     def delete_model(self, request, obj):
         # Superusers may delete Published versions too; others only all-Draft datasets.

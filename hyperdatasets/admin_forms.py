@@ -53,7 +53,7 @@ class ProjectForm(ServiceFormMixin, forms.ModelForm):
 
     def run_service(self) -> Project:
         data = self.cleaned_data
-        if self.instance.pk is None:
+        if self.instance._state.adding:
             return project_create(
                 name=data["name"], description=data["description"], user=self.user, raise_if_exists=True
             )
@@ -71,7 +71,7 @@ class DatasetForm(ServiceFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
+        if not self.instance._state.adding:
             self.fields["tags_text"].initial = ", ".join(dataset_tags_get(self.instance))
 
     def _tags(self) -> list[str]:
@@ -80,7 +80,7 @@ class DatasetForm(ServiceFormMixin, forms.ModelForm):
     def run_service(self) -> Dataset:
         data = self.cleaned_data
         project = data.get("project")
-        if self.instance.pk is None:
+        if self.instance._state.adding:
             dataset = dataset_create(
                 dataset_name=data["name"], dataset_project=project.name if project else None,
                 description=data["description"], metadata=data["metadata"], is_example=data["is_example"],
