@@ -4,7 +4,12 @@ from hyperdatasets.exceptions import AlreadyExists, AmbiguousName, InvalidInput,
 from hyperdatasets.models import Dataset, DatasetVersion, Project, VersionStatus
 from hyperdatasets.selectors.datasets import dataset_get, dataset_list
 from hyperdatasets.selectors.versions import version_head
-from hyperdatasets.services.datasets import dataset_create, dataset_delete, dataset_update, version_create_new_dataset
+from hyperdatasets.services.datasets import (
+    dataset_create,
+    dataset_delete,
+    dataset_update,
+    version_create_new_dataset,
+)
 from hyperdatasets.services.snapshots import snapshot_create
 from hyperdatasets.services.tags import dataset_tags_add, dataset_tags_get, dataset_tags_remove
 from hyperdatasets.services.versions import version_create, version_delete, version_publish
