@@ -14,5 +14,5 @@ fi
 .venv/bin/celery -A hyperdatasets worker --loglevel=INFO --concurrency=2 > var/celery-worker.log 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
-echo "Celery worker started (log: var/celery-worker.log). Serving on http://127.0.0.1:8000"
+echo "Celery worker started (log: var/celery-worker.log). Serving on http://${HYPERDATASETS_ADDR:-127.0.0.1:8000}"
 $PY manage.py runserver "${HYPERDATASETS_ADDR:-127.0.0.1:8000}" --noreload
