@@ -26,6 +26,11 @@ class DatasetVersion(models.Model):
     number = models.PositiveIntegerField()
     # Longest path to a root, fixed at creation (parents are Published, so it never changes).
     depth = models.PositiveIntegerField(default=0)
+    # Self first, then the parents' ancestors in parent order (first occurrence kept): frame precedence.
+    ancestors = models.JSONField(default=list)
+    # Counters kept up to date by the frame writes, never computed by scanning at read time.
+    frame_count = models.BigIntegerField(default=0)
+    stats = models.JSONField(default=dict)
     created = models.DateTimeField(auto_now_add=True)
     published = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(

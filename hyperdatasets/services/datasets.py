@@ -12,6 +12,7 @@ from hyperdatasets.selectors.versions import version_head
 from hyperdatasets.services.locks import dataset_lock
 from hyperdatasets.services.projects import _user_or_none, project_create
 from hyperdatasets.services.tags import dataset_tags_add
+from hyperdatasets.services.versions import version_insert
 from hyperdatasets.validation import clean_metadata, clean_name, clean_tags, clean_text
 
 DEFAULT_VERSION_NAME = "Current"
@@ -53,10 +54,7 @@ def dataset_create(
                         name=name, project=project, description=description, metadata=metadata,
                         is_example=is_example, created_by=_user_or_none(user),
                     )
-                    DatasetVersion.objects.create(
-                        dataset=dataset, name=DEFAULT_VERSION_NAME, number=1, depth=0,
-                        created_by=_user_or_none(user),
-                    )
+                    version_insert(dataset, name=DEFAULT_VERSION_NAME, parents=[], metadata={}, comment="", user=user)
                     dataset_tags_add(dataset, tag_list)
                     return dataset
             except IntegrityError:

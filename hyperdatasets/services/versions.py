@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db import transaction
@@ -12,6 +13,7 @@ from annotations.mask_labels import MASK_LABELS_KEY, mask_labels_from_mapping
 from hyperdatasets.exceptions import AlreadyExists, InvalidInput, NotFound, StateConflict
 from hyperdatasets.models import Dataset, DatasetVersion, VersionParent, VersionStatus
 from hyperdatasets.selectors.datasets import parse_uuid
+from hyperdatasets.services.frame_inheritance import ancestors_for, version_frames_inherit
 from hyperdatasets.services.locks import dataset_lock, dataset_touch
 from hyperdatasets.services.projects import _user_or_none
 from hyperdatasets.validation import clean_metadata, clean_name, clean_name_list, clean_text
@@ -83,14 +85,16 @@ def version_insert(
     comment: str, user=None,
 ) -> DatasetVersion:
     """Insert a Draft version under already-checked parents. The caller holds the dataset lock."""
+    version_id = uuid.uuid4()
     version = DatasetVersion.objects.create(
-        dataset=dataset, name=name, number=_next_number(dataset),
-        depth=max((p.depth + 1 for p in parents), default=0),
+        id=version_id, dataset=dataset, name=name, number=_next_number(dataset),
+        depth=max((p.depth + 1 for p in parents), default=0), ancestors=ancestors_for(version_id, parents),
         metadata=metadata, comment=comment, created_by=_user_or_none(user),
     )
     VersionParent.objects.bulk_create(
         VersionParent(child=version, parent=parent, position=i) for i, parent in enumerate(parents)
     )
+    version_frames_inherit(version, parents)
     dataset_touch(dataset)
     return version
 

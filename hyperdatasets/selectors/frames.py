@@ -1,0 +1,313 @@
+"""Reads of frames: resolution through the ancestors, keyset pages, lookups, statistics and diffs.
+
+A version's frames: for each frame id, the row of its first ancestor (self first) that has one; a tombstone
+hides the frame. The same SQL runs on PostgreSQL and SQLite; precedence is a CASE over the ancestor list.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from django.db import connection
+
+from hyperdatasets.exceptions import InvalidInput
+from hyperdatasets.models import DatasetVersion
+
+FRAME_TABLE = "hyperdatasets_frame"
+LABEL_TABLE = "hyperdatasets_framelabel"
+MAX_PAGE_SIZE = 1000
+ID_CHUNK = 500
+STREAM_CHUNK = 5000
+
+
+def db_uuid(value: Any) -> Any:
+    """A UUID as the database stores it: native on PostgreSQL, 32 hex characters on SQLite."""
+    value = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    return value if connection.vendor == "postgresql" else value.hex
+
+
+def _document_column(alias: str) -> str:
+    # Text for orjson: faster than letting the driver build Python objects from jsonb.
+    return f"{alias}.document::text" if connection.vendor == "postgresql" else f"{alias}.document"
+
+
+def load_json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+@dataclass(frozen=True)
+class Ancestry:
+    """A version's ancestors in precedence order, as SQL pieces."""
+
+    ids: list[Any]
+
+    @classmethod
+    def of(cls, version: DatasetVersion) -> Ancestry:
+        return cls([db_uuid(a) for a in (version.ancestors or [str(version.pk)])])
+
+    def in_list(self) -> str:
+        return ", ".join(["%s"] * len(self.ids))
+
+    def rank_case(self, column: str) -> tuple[str, list[Any]]:
+        whens = " ".join("WHEN %s THEN " + str(i) for i in range(len(self.ids)))
+        return f"CASE {column} {whens} END", list(self.ids)
+
+    def closer_row_exists(self, alias: str) -> tuple[str, list[Any]]:
+        """SQL: a row of a closer ancestor holds the same frame id as ``alias``'s row."""
+        if len(self.ids) == 1:
+            return "", []
+        inner_rank, inner_params = self.rank_case("s.version_id")
+        outer_rank, outer_params = self.rank_case(f"{alias}.version_id")
+        sql = (
+            f" AND NOT EXISTS (SELECT 1 FROM {FRAME_TABLE} s WHERE s.dataset_id = {alias}.dataset_id "
+            f"AND s.frame_id = {alias}.frame_id AND s.version_id IN ({self.in_list()}) "
+            f"AND {inner_rank} < {outer_rank})"
+        )
+        return sql, [*self.ids, *inner_params, *outer_params]
+
+
+# --- cursors ---------------------------------------------------------------------------------------------
+
+
+def cursor_encode(context_id: str, timestamp: int, frame_id: str) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([context_id, timestamp, frame_id])).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str) -> tuple[str, int, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        context_id, timestamp, frame_id = orjson.loads(base64.urlsafe_b64decode(padded))
+        if not (isinstance(context_id, str) and type(timestamp) is int and isinstance(frame_id, str)):
+            raise ValueError
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise InvalidInput.for_field("cursor", "is not a cursor returned by a previous page") from None
+    return context_id, timestamp, frame_id
+
+
+# --- frames as returned ----------------------------------------------------------------------------------
+
+
+def frame_output(document: Any, saved: int, version_id: Any) -> dict[str, Any]:
+    frame = load_json(document)
+    frame["saved"] = saved
+    frame["saved_in_version"] = str(uuid.UUID(str(version_id)))
+    return frame
+
+
+@dataclass
+class FramePage:
+    frames: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def frames_page(
+    version: DatasetVersion,
+    *,
+    cursor: str | None = None,
+    limit: int = 100,
+    label: str | None = None,
+    meta_key: str | None = None,
+    meta_value: Any = None,
+) -> FramePage:
+    """One page of a version's frames in (context_id, timestamp, id) order, optionally of one label or with
+    ``meta[meta_key] == meta_value`` (a dotted key path)."""
+    if type(limit) is not int or not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidInput.for_field("limit", f"must be an integer from 1 to {MAX_PAGE_SIZE}")
+    ancestry = Ancestry.of(version)
+    params: list[Any] = []
+    if label is not None:
+        base = (
+            f"SELECT e.frame_id, e.context_id, e.timestamp, e.version_id, e.saved, {_document_column('e')} "
+            f"FROM {LABEL_TABLE} k JOIN {FRAME_TABLE} e ON e.version_id = k.version_id AND e.frame_id = k.frame_id "
+            f"WHERE k.dataset_id = %s AND k.label = %s AND k.version_id IN ({ancestry.in_list()})"
+        )
+        params += [db_uuid(version.dataset_id), label, *ancestry.ids]
+        order_alias = "k"
+    else:
+        base = (
+            f"SELECT e.frame_id, e.context_id, e.timestamp, e.version_id, e.saved, {_document_column('e')} "
+            f"FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND e.version_id IN ({ancestry.in_list()}) "
+            "AND e.deleted = %s"
+        )
+        params += [db_uuid(version.dataset_id), *ancestry.ids, False]
+        order_alias = "e"
+    sql = [base]
+    if cursor is not None:
+        sql.append(f" AND ({order_alias}.context_id, {order_alias}.timestamp, {order_alias}.frame_id) > (%s, %s, %s)")
+        params += list(cursor_decode(cursor))
+    if meta_key is not None:
+        meta_sql, meta_params = _meta_filter(meta_key, meta_value)
+        sql.append(meta_sql)
+        params += meta_params
+    closer_sql, closer_params = ancestry.closer_row_exists(order_alias)
+    sql.append(closer_sql)
+    params += closer_params
+    sql.append(
+        f" ORDER BY {order_alias}.context_id, {order_alias}.timestamp, {order_alias}.frame_id LIMIT %s"
+    )
+    params.append(limit + 1)
+    with connection.cursor() as db:
+        db.execute("".join(sql), params)
+        rows = db.fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    frames = [frame_output(doc, saved, vid) for _fid, _ctx, _ts, vid, saved, doc in rows]
+    next_cursor = cursor_encode(rows[-1][1], rows[-1][2], rows[-1][0]) if more else None
+    return FramePage(frames, next_cursor)
+
+
+def _meta_filter(meta_key: str, meta_value: Any) -> tuple[str, list[Any]]:
+    if not isinstance(meta_key, str) or not meta_key or len(meta_key) > 512:
+        raise InvalidInput.for_field("meta_key", "must be a non-empty key path")
+    if not isinstance(meta_value, str | int | float | bool):
+        raise InvalidInput.for_field("meta_value", "must be a string, number or boolean")
+    path = meta_key.split(".")
+    if connection.vendor == "postgresql":
+        nested: Any = meta_value
+        for key in reversed(path):
+            nested = {key: nested}
+        return " AND e.document @> %s::jsonb", [orjson.dumps({"meta": nested}).decode()]
+    json_path = "$.meta" + "".join(f'."{key}"' for key in path)
+    if isinstance(meta_value, bool):
+        return " AND json_type(e.document, %s) = %s", [json_path, "true" if meta_value else "false"]
+    return " AND json_extract(e.document, %s) = %s", [json_path, meta_value]
+
+
+# --- lookups by id ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    row_id: int
+    frame_id: str
+    version_id: Any
+    deleted: bool
+    roi_count: int
+    labels: list[str]
+    content_types: list[str]
+    saved: int
+    document: Any
+
+
+def rows_for_ids(version: DatasetVersion, frame_ids: Iterable[str], *, with_documents: bool = False
+                 ) -> dict[str, list[StoredRow]]:
+    """Every row of the version's ancestors for these frame ids, closest ancestor first."""
+    ancestry = Ancestry.of(version)
+    rank = {vid: i for i, vid in enumerate(ancestry.ids)}
+    found: dict[str, list[StoredRow]] = {}
+    ids = list(dict.fromkeys(frame_ids))
+    document = _document_column("e") if with_documents else "NULL"
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start:start + ID_CHUNK]
+        sql = (
+            f"SELECT e.id, e.frame_id, e.version_id, e.deleted, e.roi_count, e.labels, e.content_types, e.saved, "
+            f"{document} FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND e.version_id IN ({ancestry.in_list()}) "
+            f"AND e.frame_id IN ({', '.join(['%s'] * len(chunk))})"
+        )
+        with connection.cursor() as db:
+            db.execute(sql, [db_uuid(version.dataset_id), *ancestry.ids, *chunk])
+            for row_id, fid, vid, deleted, rois, labels, ctypes, saved, doc in db.fetchall():
+                found.setdefault(fid, []).append(StoredRow(
+                    row_id, fid, vid, bool(deleted), rois, load_json(labels), load_json(ctypes), saved, doc))
+    for rows in found.values():
+        rows.sort(key=lambda r: rank[r.version_id])
+    return found
+
+
+def frames_get(version: DatasetVersion, frame_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The version's frames with these ids (ids it does not hold are left out)."""
+    resolved = {}
+    for fid, rows in rows_for_ids(version, frame_ids, with_documents=True).items():
+        if not rows[0].deleted:
+            resolved[fid] = frame_output(rows[0].document, rows[0].saved, rows[0].version_id)
+    return resolved
+
+
+def frames_count(version: DatasetVersion) -> int:
+    return version.frame_count
+
+
+def version_label_stats(version: DatasetVersion) -> dict[str, Any]:
+    """ROI count per label, annotated and unannotated frames, sources per content type: kept by the writes."""
+    stats = version.stats or {}
+    labels = stats.get("labels", {})
+    return {
+        "frames": version.frame_count,
+        "annotated": stats.get("annotated", 0),
+        "unannotated": version.frame_count - stats.get("annotated", 0),
+        "labels": dict(sorted(labels.items(), key=lambda item: (-item[1], item[0]))),
+        "content_types": dict(sorted(stats.get("content_types", {}).items(), key=lambda item: (-item[1], item[0]))),
+    }
+
+
+# --- streams in frame-id order: diffs and merges ---------------------------------------------------------
+
+
+def row_groups(dataset_id: Any, version_ids: list[Any], columns: str = "e.content_hash"
+               ) -> Iterator[tuple[str, dict[Any, tuple]]]:
+    """Yield (frame_id, {version_id: (deleted, *columns)}) for every frame id held by any of the versions,
+    in frame-id order, streaming (a server-side cursor on PostgreSQL)."""
+    version_ids = list(dict.fromkeys(version_ids))
+    sql = (
+        f"SELECT e.frame_id, e.version_id, e.deleted, {columns} FROM {FRAME_TABLE} e "
+        f"WHERE e.dataset_id = %s AND e.version_id IN ({', '.join(['%s'] * len(version_ids))}) "
+        "ORDER BY e.frame_id"
+    )
+    with connection.chunked_cursor() as db:
+        db.execute(sql, [db_uuid(dataset_id), *version_ids])
+        current, group = None, {}
+        while True:
+            rows = db.fetchmany(STREAM_CHUNK)
+            if not rows:
+                break
+            for fid, vid, deleted, *rest in rows:
+                if fid != current:
+                    if current is not None:
+                        yield current, group
+                    current, group = fid, {}
+                group[vid] = (bool(deleted), *rest)
+        if current is not None:
+            yield current, group
+
+
+def resolve_in(group: dict[Any, tuple], ancestry: list[Any]) -> tuple[Any, tuple] | None:
+    """The winning (version_id, row) of a frame-id group for one version's ancestry; None if absent."""
+    for vid in ancestry:
+        row = group.get(vid)
+        if row is not None:
+            return None if row[0] else (vid, row)
+    return None
+
+
+@dataclass
+class DiffCounts:
+    added: int = 0
+    removed: int = 0
+    modified: int = 0
+
+
+def versions_diff(base: DatasetVersion, target: DatasetVersion) -> Iterator[tuple[str, str]]:
+    """Stream ("added" | "removed" | "modified", frame_id) going from ``base`` to ``target``."""
+    if base.dataset_id != target.dataset_id:
+        raise InvalidInput.for_field("other", "both versions must belong to the same dataset")
+    base_anc, target_anc = Ancestry.of(base).ids, Ancestry.of(target).ids
+    for fid, group in row_groups(base.dataset_id, base_anc + target_anc):
+        old, new = resolve_in(group, base_anc), resolve_in(group, target_anc)
+        if old is None and new is not None:
+            yield "added", fid
+        elif old is not None and new is None:
+            yield "removed", fid
+        elif old is not None and new is not None and old[1][1] != new[1][1]:
+            yield "modified", fid
+
+
+def versions_diff_counts(base: DatasetVersion, target: DatasetVersion) -> DiffCounts:
+    counts = DiffCounts()
+    for change, _fid in versions_diff(base, target):
+        setattr(counts, change, getattr(counts, change) + 1)
+    return counts

@@ -1,0 +1,128 @@
+import pytest
+
+from annotations.rois import POLY_PART_SEPARATOR, RoiError, shape_to_roi
+from hyperdatasets.frame_documents import FrameError, frame_clean, frame_id_from_uri
+from tests.factories import frame
+
+
+def _clean(doc):
+    return frame_clean(doc)
+
+
+def test_defaults_from_first_source():
+    clean = _clean({"sources": [{"uri": "/data/images/a.png", "timestamp": 7}]})
+    assert clean.frame_id == frame_id_from_uri("file:///data/images/a.png")
+    assert clean.context_id == "file:///data/images/a.png"
+    assert clean.timestamp == 7
+    source = clean.document["sources"][0]
+    assert source["id"] == "default" and source["content_type"] == "image/png"
+
+
+def test_frame_group_and_masks_auto_numbered():
+    clean = _clean({
+        "id": "g1",
+        "sources": [
+            {"id": "left", "uri": "gs://b/l.jpg", "masks": [{"uri": "gs://b/l-m0.png"}, {"uri": "gs://b/l-m1.png"}]},
+            {"id": "right", "uri": "azure://acct.blob.core.windows.net/c/r.jpg",
+             "preview": {"uri": "https://cdn.example/r.webp"}},
+        ],
+        "rois": [{"label": ["car"], "sources": ["left"], "mask": {"id": "01", "value": [1, 2, 3]},
+                  "meta": {"_type": "mask"}}],
+    })
+    left, right = clean.document["sources"]
+    assert [m["id"] for m in left["masks"]] == ["00", "01"]
+    assert right["preview"]["content_type"] == "image/webp"
+    assert clean.labels == ["car"] and clean.roi_count == 1
+
+
+def test_labels_counted_once_per_roi_and_frame_label():
+    clean = _clean(frame("f", labels=[["car", "car", "occluded"], ["person"]]))
+    assert sorted(clean.labels) == ["car", "occluded", "person"]
+    frame_label = _clean({**frame("g"), "rois": [{"label": ["night"]}]})
+    assert frame_label.document["rois"][0]["poly"] == []
+
+
+def test_read_only_fields_are_ignored_on_input():
+    clean = _clean({**frame("f"), "saved": 123, "saved_in_version": "x"})
+    assert "saved" not in clean.document
+
+
+def test_multi_part_polygon():
+    poly = [0, 0, 10, 0, 10, 10, POLY_PART_SEPARATOR, 20, 20, 30, 20, 30, 30]
+    clean = _clean({**frame("f"), "rois": [{"label": ["a"], "poly": poly, "meta": {"_type": "p2d"}}]})
+    assert clean.document["rois"][0]["poly"] == poly
+
+
+def test_meta_types_paths():
+    clean = _clean(frame("f", meta={"a": 1, "b": {"c": "x", "d": True}, "e": [1], "n": None}))
+    assert clean.meta_types == {"a": "number", "b": "object", "b.c": "string", "b.d": "boolean", "e": "array"}
+
+
+BOX = [0, 0, 1, 0, 1, 1, 0, 1]
+
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ("not a frame", ""),
+        ({"sources": []}, "sources"),
+        ({"sources": "s3://b/x"}, "sources"),
+        ({"sources": [{"uri": "ftp://x/y"}]}, "sources[0].uri"),
+        ({"sources": [{"uri": "relative/path.jpg"}]}, "sources[0].uri"),
+        ({"sources": [{"uri": "s3://b/" + "x" * 2000}]}, "sources[0].uri"),
+        ({"sources": [{"uri": "s3://b/x", "width": -1}]}, "sources[0].width"),
+        ({"sources": [{"uri": "s3://b/x", "height": 1.5}]}, "sources[0].height"),
+        ({"sources": [{"uri": "s3://b/x", "bogus": 1}]}, "sources[0].bogus"),
+        ({"sources": [{"uri": "s3://b/x"}, {"uri": "s3://b/y"}]}, "sources[1].id"),
+        ({"sources": [{"id": "a", "uri": "s3://b/x"}, {"id": "a", "uri": "s3://b/y"}]}, "sources"),
+        ({"sources": [{"uri": "s3://b/x", "preview": {"content_type": "x"}}]}, "sources[0].preview.uri"),
+        ({"sources": [{"uri": "s3://b/x", "masks": [{"uri": "s3://b/m", "id": ""}]}]}, "sources[0].masks[0].id"),
+        ({"sources": [{"uri": "s3://b/x"}], "id": ""}, "id"),
+        ({"sources": [{"uri": "s3://b/x"}], "id": 5}, "id"),
+        ({"sources": [{"uri": "s3://b/x"}], "timestamp": -1}, "timestamp"),
+        ({"sources": [{"uri": "s3://b/x"}], "meta": [1]}, "meta"),
+        ({"sources": [{"uri": "s3://b/x"}], "meta": {"big": "x" * 70_000}}, "meta"),
+        ({"sources": [{"uri": "s3://b/x"}], "colour": 1}, "colour"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": {}}, "rois"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": "car", "poly": BOX}]}, "rois[0].label"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": [""], "poly": BOX}]}, "rois[0].label"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": []}]}, "rois[0].label"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "confidence": 1.5}]}, "rois[0].confidence"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "poly": [1, "2"]}]}, "rois[0].poly"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "poly": [1, float("nan")]}]}, "rois[0].poly"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "poly": [1, 2, 3],
+                                                     "meta": {"_type": "b2d"}}]}, "rois[0].poly"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "poly": [1, 2, 3, 4],
+                                                     "meta": {"_type": "p2d"}}]}, "rois[0].poly"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "poly": [1, 2, -3, 4, 0],
+                                                     "meta": {"_type": "elp"}}]}, "rois[0].poly"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "poly": [1, 2],
+                                                     "meta": {"_type": "k3d"}}]}, "rois[0].poly"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "meta": {"_type": "blob"}}]},
+         "rois[0].meta._type"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "sources": ["nope"], "poly": BOX}]},
+         "rois[0].sources"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "mask": {"id": "00", "value": [1, 1, 1]},
+                                                     "meta": {"_type": "mask"}}]}, "rois[0].mask.id"),
+        ({"sources": [{"uri": "s3://b/x", "masks": [{"uri": "s3://b/m"}]}],
+          "rois": [{"label": ["a"], "mask": {"id": "00", "value": [1, 1, 256]}, "meta": {"_type": "mask"}}]},
+         "rois[0].mask.value"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "poly": BOX, "extra": 1}]}, "rois[0].extra"),
+    ],
+)
+def test_refusals_name_the_field(doc, field):
+    with pytest.raises(FrameError) as info:
+        frame_clean(doc)
+    assert info.value.field == field, info.value
+
+
+def test_shape_conversion():
+    assert shape_to_roi(box2d_xywh=(1, 2, 3, 4)) == ([1, 2, 4, 2, 4, 6, 1, 6], None, "b2d")
+    poly, _, shape = shape_to_roi(poly2d_xy=[[0, 0, 1, 0, 1, 1], [5, 5, 6, 5, 6, 6]])
+    assert shape == "p2d" and poly[6] == POLY_PART_SEPARATOR
+    assert shape_to_roi(ellipse2d_xyrrt=(5, 5, 2, 1, 0.5))[2] == "elp"
+    assert shape_to_roi(points2d_xy=[1, 2, 3, 4])[2] == "k2d"
+    assert shape_to_roi(mask_rgb=(1, 2, 3)) == ([], {"id": "00", "value": [1, 2, 3]}, "mask")
+    assert shape_to_roi() == ([], None, None)
+    with pytest.raises(RoiError, match="one shape"):
+        shape_to_roi(box2d_xywh=(1, 2, 3, 4), points2d_xy=[1, 2])
