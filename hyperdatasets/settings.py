@@ -147,3 +147,20 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Media storage: a local folder by default. For S3 (or an S3-compatible server) set
+# HYPERDATASETS_MEDIA_STORAGE=s3 with AWS_STORAGE_BUCKET_NAME, and AWS_S3_ENDPOINT_URL where needed.
+HYPERDATASETS_UPLOAD_MAX_BYTES = int(os.environ.get("HYPERDATASETS_UPLOAD_MAX_BYTES", 512 * 1024 * 1024))
+_MEDIA_BACKENDS = {
+    "local": "django.core.files.storage.FileSystemStorage",
+    "s3": "storages.backends.s3.S3Storage",
+}
+STORAGES = {
+    "default": {"BACKEND": _MEDIA_BACKENDS[os.environ.get("HYPERDATASETS_MEDIA_STORAGE", "local")]},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME")
+AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL")
+AWS_LOCATION = os.environ.get("AWS_LOCATION", "")
+AWS_DEFAULT_ACL = None
+AWS_QUERYSTRING_AUTH = True

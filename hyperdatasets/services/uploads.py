@@ -1,0 +1,75 @@
+"""Uploads of source files, previews and masks into the configured media storage.
+
+Files land in ``datasets/<dataset id>/<kind>/<random>/<file name>`` of Django's default storage (local
+folder by default; S3 and others through django-storages settings); the result carries the URI to put in a
+frame and, for images, the size read with Pillow.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import uuid
+from dataclasses import dataclass
+from typing import IO
+
+from django.conf import settings
+from django.core.files.base import File
+from django.core.files.storage import storages
+from PIL import Image, UnidentifiedImageError
+
+from hyperdatasets.exceptions import InvalidInput
+from hyperdatasets.models import Dataset
+from hyperdatasets.storage import provider_for_storage
+
+UPLOAD_KINDS = ("source", "preview", "mask")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass
+class StoredUpload:
+    uri: str
+    content_type: str | None
+    size: int
+    width: int | None
+    height: int | None
+
+    def as_dict(self) -> dict:
+        return {"uri": self.uri, "content_type": self.content_type, "size": self.size, "width": self.width,
+                "height": self.height}
+
+
+def _safe_name(filename: str) -> str:
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _UNSAFE.sub("_", base).strip("._")
+    return cleaned[:200] or "file"
+
+
+def _image_size(fileobj: IO[bytes]) -> tuple[int | None, int | None]:
+    fileobj.seek(0)
+    try:
+        with Image.open(fileobj) as image:
+            size = image.size
+    except (UnidentifiedImageError, OSError):
+        size = (None, None)
+    fileobj.seek(0)
+    return size
+
+
+def upload_store(dataset: Dataset, *, kind: str, filename: str, fileobj: IO[bytes], size: int,
+                 content_type: str | None = None) -> StoredUpload:
+    if kind not in UPLOAD_KINDS:
+        raise InvalidInput.for_field("kind", f"must be one of {', '.join(UPLOAD_KINDS)}")
+    if not isinstance(filename, str) or not filename:
+        raise InvalidInput.for_field("file", "needs a file name")
+    if size > settings.HYPERDATASETS_UPLOAD_MAX_BYTES:
+        raise InvalidInput.for_field("file", f"must be at most {settings.HYPERDATASETS_UPLOAD_MAX_BYTES} bytes")
+    content_type = content_type or mimetypes.guess_type(filename)[0]
+    width, height = _image_size(fileobj)
+    if kind == "mask" and width is None:
+        raise InvalidInput.for_field("file", "a mask must be an image Pillow can read (e.g. PNG)")
+    name = f"datasets/{dataset.pk}/{kind}s/{uuid.uuid4().hex}/{_safe_name(filename)}"
+    storage = storages["default"]
+    stored_name = storage.save(name, File(fileobj, name=_safe_name(filename)))
+    uri = provider_for_storage(storage).uri_for(storage, stored_name)
+    return StoredUpload(uri, content_type, size, width, height)

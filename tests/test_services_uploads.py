@@ -1,0 +1,66 @@
+import io
+
+import pytest
+from django.test import override_settings
+from PIL import Image
+
+from hyperdatasets.exceptions import InvalidInput
+from hyperdatasets.selectors.versions import version_head
+from hyperdatasets.services.datasets import dataset_create
+from hyperdatasets.services.frames import frames_upsert
+from hyperdatasets.services.uploads import upload_store
+
+pytestmark = pytest.mark.django_db
+
+
+def _png(width=32, height=16, colour=(1, 1, 1)) -> io.BytesIO:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, format="PNG")
+    buffer.seek(0)
+    return buffer
+
+
+def test_local_upload_returns_file_uri_with_size(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    dataset = dataset_create(dataset_name="up")
+    image = _png()
+    stored = upload_store(dataset, kind="source", filename="../../etc/cam 1.png", fileobj=image,
+                          size=len(image.getvalue()))
+    assert stored.uri.startswith(f"file://{tmp_path}/datasets/{dataset.pk}/sources/")
+    assert stored.uri.endswith("/cam_1.png")
+    assert (stored.width, stored.height, stored.content_type) == (32, 16, "image/png")
+    path = stored.uri[len("file://"):]
+    assert open(path, "rb").read() == image.getvalue()
+    result = frames_upsert(version_head(dataset), [{"sources": [{"uri": stored.uri, "width": stored.width,
+                                                                 "height": stored.height}]}])
+    assert result.failures == []
+
+
+def test_upload_refusals(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    dataset = dataset_create(dataset_name="up")
+    with pytest.raises(InvalidInput, match="kind"):
+        upload_store(dataset, kind="thumbnail", filename="a.png", fileobj=_png(), size=10)
+    with pytest.raises(InvalidInput, match="mask must be an image"):
+        upload_store(dataset, kind="mask", filename="m.png", fileobj=io.BytesIO(b"not an image"), size=12)
+    settings.HYPERDATASETS_UPLOAD_MAX_BYTES = 10
+    with pytest.raises(InvalidInput, match="at most 10 bytes"):
+        upload_store(dataset, kind="source", filename="a.png", fileobj=_png(), size=11)
+    assert not list(tmp_path.rglob("*.png"))
+
+
+def test_s3_upload_through_django_storages(s3_server, s3_bucket):
+    client, bucket = s3_bucket
+    dataset = dataset_create(dataset_name="up-s3")
+    storages = {"default": {"BACKEND": "storages.backends.s3.S3Storage"},
+                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    with override_settings(STORAGES=storages, AWS_STORAGE_BUCKET_NAME=bucket, AWS_S3_ENDPOINT_URL=s3_server,
+                           AWS_S3_ACCESS_KEY_ID="testing", AWS_S3_SECRET_ACCESS_KEY="testing",
+                           AWS_S3_REGION_NAME="us-east-1", AWS_LOCATION="media"):
+        image = _png(8, 4)
+        stored = upload_store(dataset, kind="mask", filename="mask.png", fileobj=image, size=len(image.getvalue()))
+    assert stored.uri.startswith(f"s3://{bucket}/media/datasets/{dataset.pk}/masks/")
+    key = stored.uri[len(f"s3://{bucket}/"):]
+    body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert body == image.getvalue()
+    assert (stored.width, stored.height) == (8, 4)
