@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.core.files.storage import Storage
+from storages.utils import clean_name
 
 from hyperdatasets.storage.base import StorageProvider
 
@@ -13,5 +14,5 @@ class S3Provider(StorageProvider):
         return type(storage).__module__.startswith("storages.backends.s3")
 
     def uri_for(self, storage: Storage, name: str) -> str:
-        key = storage._normalize_name(storage._clean_name(name))
+        key = storage._normalize_name(clean_name(name))
         return f"s3://{storage.bucket_name}/{key}"
