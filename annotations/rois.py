@@ -6,7 +6,6 @@ meta}``; the shape type is ``meta._type``. A ROI with labels and no geometry is 
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -47,6 +46,9 @@ def _labels(value: Any) -> list[str]:
     return value
 
 
+_NUMBER_TYPES = frozenset({int, float})
+
+
 def _poly(value: Any) -> list[float]:
     if value is None:
         return []
@@ -54,10 +56,13 @@ def _poly(value: Any) -> list[float]:
         raise RoiError("poly", "must be a flat list of numbers")
     if len(value) > MAX_POLY_NUMBERS:
         raise RoiError("poly", f"at most {MAX_POLY_NUMBERS} numbers")
+    # Fast path: only ints and floats, and a finite sum (NaN or an infinity makes the sum non-finite).
+    if {type(n) for n in value} <= _NUMBER_TYPES and math.isfinite(sum(value)):
+        return value
     for number in value:
         if not _is_number(number):
             raise RoiError("poly", f"must hold finite numbers only, got {number!r}")
-    return value
+    raise RoiError("poly", "coordinates are too large")
 
 
 def _polygon_parts(poly: list[float]) -> list[list[float]]:
@@ -139,14 +144,15 @@ def roi_clean(roi: Any, index: int, source_ids: list[str], masks_by_source: dict
         sources = list(source_ids)
     elif not isinstance(sources, list) or not sources or any(s not in source_ids for s in sources):
         raise RoiError("sources", f"must list source ids of this frame ({', '.join(source_ids)})")
-    mask_ids = set().union(*(masks_by_source.get(s, set()) for s in sources))
-    mask = _mask(roi.get("mask"), mask_ids)
+    mask = roi.get("mask")
+    if mask is not None:
+        mask = _mask(mask, set().union(*(masks_by_source.get(s, set()) for s in sources)))
     _check_shape(shape, poly, mask)
     if not poly and mask is None and not labels:
         raise RoiError("label", "a ROI without geometry or mask is a frame label and needs labels")
     roi_id = roi.get("id")
     if roi_id is None:
-        roi_id = _derived_roi_id(index, labels, poly)
+        roi_id = f"roi-{index}"  # deterministic: writing the same frame twice gives the same document
     elif not isinstance(roi_id, str) or not roi_id or len(roi_id) > MAX_ID_LENGTH:
         raise RoiError("id", f"must be a non-empty string of at most {MAX_ID_LENGTH} characters")
     cleaned = {"id": roi_id, "label": labels, "confidence": confidence, "poly": poly, "sources": sources,
@@ -154,12 +160,6 @@ def roi_clean(roi: Any, index: int, source_ids: list[str], masks_by_source: dict
     if mask is not None:
         cleaned["mask"] = mask
     return cleaned
-
-
-def _derived_roi_id(index: int, labels: list[str], poly: list[float]) -> str:
-    """Deterministic, so writing the same frame twice gives the same document."""
-    digest = hashlib.blake2b(repr((index, labels, poly)).encode(), digest_size=8).hexdigest()
-    return f"roi-{index}-{digest}"
 
 
 def roi_labels(rois: list[dict[str, Any]]) -> list[str]:

@@ -25,6 +25,7 @@ MAX_DIMENSION = 1_000_000
 MAX_TIMESTAMP = 2**53
 MAX_META_BYTES = 64 * 1024
 MAX_META_BLOB_BYTES = 1024 * 1024
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 _FRAME_KEYS = frozenset({"id", "sources", "rois", "meta", "meta_blob", "context_id", "timestamp"})
 # Returned with every frame and ignored on the way back in, so a fetched frame can be written again.
 READ_ONLY_KEYS = frozenset({"saved", "saved_in_version"})
@@ -49,6 +50,7 @@ class CleanFrame:
     context_id: str
     timestamp: int
     document: dict[str, Any]
+    document_json: bytes
     labels: list[str]  # once per ROI and label: the per-label ROI counts
     content_types: list[str]
     meta_types: dict[str, str]
@@ -56,6 +58,11 @@ class CleanFrame:
     @property
     def roi_count(self) -> int:
         return len(self.document["rois"])
+
+    @property
+    def content_hash(self) -> str:
+        """Equal for equal frame content; the diff's notion of 'modified'."""
+        return hashlib.blake2b(self.document_json, digest_size=16).hexdigest()
 
 
 def normalise_uri(uri: Any, field: str) -> str:
@@ -93,17 +100,12 @@ def _content_type(value: Any, uri: str, field: str) -> str | None:
     return value
 
 
-def _object(value: Any, field: str, max_bytes: int) -> dict[str, Any]:
+def _object(value: Any, field: str) -> dict[str, Any]:
+    """A JSON object field; its size is checked once the whole document is encoded."""
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise FrameError(field, "must be an object")
-    try:
-        size = len(orjson.dumps(value))
-    except TypeError as exc:
-        raise FrameError(field, f"must be JSON ({exc})") from None
-    if size > max_bytes:
-        raise FrameError(field, f"must be at most {max_bytes} bytes as JSON")
     return value
 
 
@@ -114,15 +116,24 @@ def _unknown(obj: dict, allowed: frozenset, field: str) -> None:
 
 
 def _file_ref(obj: Any, allowed: frozenset, field: str) -> dict[str, Any]:
+    """A file reference (source, preview or mask). ``field`` names it in errors only."""
     if not isinstance(obj, dict):
         raise FrameError(field, "must be an object")
-    _unknown(obj, allowed, field + ".")
-    uri = normalise_uri(obj.get("uri"), f"{field}.uri")
-    content_type = _content_type(obj.get("content_type"), uri, f"{field}.content_type")
-    ref: dict[str, Any] = {"uri": uri, "content_type": content_type}
-    for key in ("width", "height"):
-        ref[key] = _optional_int(obj, key, f"{field}.{key}", MAX_DIMENSION)
-    ref["timestamp"] = _optional_int(obj, "timestamp", f"{field}.timestamp", MAX_TIMESTAMP) or 0
+    if not obj.keys() <= allowed:
+        _unknown(obj, allowed, field + ".")
+    uri = obj.get("uri")
+    if not (type(uri) is str and uri.startswith(URI_SCHEMES) and len(uri) <= MAX_URI_LENGTH):
+        uri = normalise_uri(uri, f"{field}.uri")
+    content_type = obj.get("content_type")
+    if not (type(content_type) is str and 0 < len(content_type) <= 255):
+        content_type = _content_type(content_type, uri, f"{field}.content_type")
+    ref = {"uri": uri, "content_type": content_type, "width": None, "height": None, "timestamp": 0}
+    for key, high in (("width", MAX_DIMENSION), ("height", MAX_DIMENSION), ("timestamp", MAX_TIMESTAMP)):
+        value = obj.get(key)
+        if value is not None:
+            if type(value) is not int or not 0 <= value <= high:
+                raise FrameError(f"{field}.{key}", f"must be an integer from 0 to {high}")
+            ref[key] = value
     return ref
 
 
@@ -130,26 +141,27 @@ def _source(obj: Any, index: int) -> dict[str, Any]:
     field = f"sources[{index}]"
     if not isinstance(obj, dict):
         raise FrameError(field, "must be an object")
-    _unknown(obj, _SOURCE_KEYS, field + ".")
     source_id = obj.get("id", DEFAULT_SOURCE_ID if index == 0 else None)
     if not isinstance(source_id, str) or not source_id or len(source_id) > MAX_ID_LENGTH:
         raise FrameError(f"{field}.id", f"must be a non-empty string of at most {MAX_ID_LENGTH} characters")
-    source = {"id": source_id, **_file_ref({k: obj.get(k) for k in _PREVIEW_KEYS if k in obj}, _PREVIEW_KEYS, field)}
-    source["meta"] = _object(obj.get("meta"), f"{field}.meta", MAX_META_BYTES)
-    if obj.get("preview") is not None:
-        source["preview"] = _file_ref(obj["preview"], _PREVIEW_KEYS, f"{field}.preview")
+    source = {"id": source_id, **_file_ref(obj, _SOURCE_KEYS, field)}
+    meta = obj.get("meta")
+    source["meta"] = {} if meta is None else _object(meta, field + ".meta")
+    preview = obj.get("preview")
+    if preview is not None:
+        source["preview"] = _file_ref(preview, _PREVIEW_KEYS, f"{field}.preview")
     masks = obj.get("masks")
-    masks = [] if masks is None else masks
+    if masks is None:
+        source["masks"] = []
+        return source
     if not isinstance(masks, list) or len(masks) > MAX_MASKS:
         raise FrameError(f"{field}.masks", f"must be a list of at most {MAX_MASKS} masks")
     cleaned_masks, seen = [], set()
     for m_index, mask in enumerate(masks):
         m_field = f"{field}.masks[{m_index}]"
-        if not isinstance(mask, dict):
-            raise FrameError(m_field, "must be an object")
-        _unknown(mask, _MASK_KEYS, m_field + ".")
-        ref = _file_ref({k: v for k, v in mask.items() if k != "id"}, _PREVIEW_KEYS, m_field)
-        mask_id = mask.get("id") if mask.get("id") is not None else f"{m_index:02d}"
+        ref = _file_ref(mask, _MASK_KEYS, m_field)
+        mask_id = mask.get("id")
+        mask_id = f"{m_index:02d}" if mask_id is None else mask_id
         if not isinstance(mask_id, str) or not mask_id or len(mask_id) > MAX_ID_LENGTH or mask_id in seen:
             raise FrameError(f"{m_field}.id", "must be a unique non-empty string")
         seen.add(mask_id)
@@ -222,15 +234,41 @@ def frame_clean(frame: Any) -> CleanFrame:
             rois.append(roi_clean(roi, r_index, source_ids, masks_by_source))
         except RoiError as exc:
             raise FrameError(f"rois[{r_index}].{exc.field}".rstrip("."), exc.reason) from None
-    meta = _object(frame.get("meta"), "meta", MAX_META_BYTES)
+    meta = _object(frame.get("meta"), "meta")
     document = {
         "id": frame_id, "context_id": context_id, "timestamp": timestamp, "sources": sources, "rois": rois,
-        "meta": meta, "meta_blob": _object(frame.get("meta_blob"), "meta_blob", MAX_META_BLOB_BYTES),
+        "meta": meta, "meta_blob": _object(frame.get("meta_blob"), "meta_blob"),
     }
+    encoded = _encode(document)
     content_types = [s["content_type"] or "unknown" for s in sources]
-    return CleanFrame(frame_id, context_id, timestamp, document, roi_labels(rois), content_types, meta_types(meta))
+    return CleanFrame(frame_id, context_id, timestamp, document, encoded, roi_labels(rois), content_types,
+                      meta_types(meta))
 
 
-def content_hash(document: dict[str, Any]) -> str:
-    """Equal for equal frame content; the diff's notion of 'modified'."""
-    return hashlib.blake2b(orjson.dumps(document, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+def _sized_parts(document: dict[str, Any]) -> list[tuple[str, Any, int]]:
+    parts = [("meta", document["meta"], MAX_META_BYTES), ("meta_blob", document["meta_blob"], MAX_META_BLOB_BYTES)]
+    for i, source in enumerate(document["sources"]):
+        parts.append((f"sources[{i}].meta", source["meta"], MAX_META_BYTES))
+    for i, roi in enumerate(document["rois"]):
+        parts.append((f"rois[{i}].meta", roi["meta"], MAX_META_BYTES))
+    return parts
+
+
+def _encode(document: dict[str, Any]) -> bytes:
+    """The stored JSON (sorted keys, so equal content gives equal bytes), checking the size rules."""
+    try:
+        encoded = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        for field, value, _limit in _sized_parts(document):
+            try:
+                orjson.dumps(value)
+            except TypeError as exc:
+                raise FrameError(field, f"must be JSON ({exc})") from None
+        raise FrameError("", "must be JSON") from None
+    if len(encoded) > MAX_META_BYTES:  # only then can a part be over its limit
+        for field, value, limit in _sized_parts(document):
+            if len(orjson.dumps(value)) > limit:
+                raise FrameError(field, f"must be at most {limit} bytes as JSON")
+        if len(encoded) > MAX_DOCUMENT_BYTES:
+            raise FrameError("", f"a frame must be at most {MAX_DOCUMENT_BYTES} bytes as JSON")
+    return encoded

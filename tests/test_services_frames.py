@@ -216,7 +216,8 @@ def test_write_is_atomic_on_database_error(draft, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(frames_module, "frame_rows_insert", broken)
+    # Fails after the frame rows were streamed: the whole write must roll back.
+    monkeypatch.setattr(frames_module, "frame_labels_replace", broken)
     with pytest.raises(RuntimeError):
         frames_upsert(draft, [frame("a", labels=[["x"]]), frame("b")])
     draft = _fresh(draft)
@@ -247,3 +248,20 @@ def test_delete_dataset_with_frames(dataset, draft):
     snapshot_create(dataset)
     dataset_delete(dataset, delete_all_versions=True, force=True)
     assert not Frame.objects.exists()
+
+
+def test_rare_label_plan_resolves_through_ancestors(dataset, draft):
+    from hyperdatasets.selectors import frames as frame_selectors
+
+    frames_upsert(draft, [frame(f"f{i:03d}", labels=[["rare"]] if i in (5, 50, 90) else [["common"]])
+                          for i in range(100)])
+    child = snapshot_create(dataset)
+    frames_upsert(child, [frame("f050", labels=[["common"]]), frame("f060", labels=[["rare"]])])
+    frames_delete(child, ["f090"])
+    child = _fresh(child)
+    assert frame_selectors._label_is_rare(child, "rare")
+    assert not frame_selectors._label_is_rare(child, "common")
+    assert _ids(child, label="rare") == ["f005", "f060"]
+    assert _ids(_fresh(draft), label="rare") == ["f005", "f050", "f090"]
+    common = _ids(child, label="common")
+    assert len(common) == 97 and "f050" in common and "f060" not in common

@@ -3,6 +3,12 @@
 A version's frames are the rows of its ancestors (``DatasetVersion.ancestors``, self first, in precedence
 order): for each frame id, the row of the first ancestor that has one wins; a tombstone row (``deleted``)
 hides the frame. Creating a child writes no frame rows; a write in a version touches only its own rows.
+
+The row keeps the whole frame as JSON text (``document``, read back as is) and, as queryable JSON, only
+the searchable ``meta``: parsing full documents into jsonb would double the cost of bulk writes.
+
+The version columns carry no database foreign key: the services delete a version's rows themselves
+(by dataset and version, through the indexes below), which keeps deletes of big tables index-driven.
 """
 
 from django.db import models
@@ -11,26 +17,28 @@ from django.db import models
 class Frame(models.Model):
     id = models.BigAutoField(primary_key=True)
     dataset = models.ForeignKey("hyperdatasets.Dataset", on_delete=models.CASCADE, db_index=False, related_name="+")
-    version = models.ForeignKey("hyperdatasets.DatasetVersion", on_delete=models.CASCADE, db_index=False,
-                                related_name="frame_rows")
+    version = models.ForeignKey("hyperdatasets.DatasetVersion", on_delete=models.DO_NOTHING, db_constraint=False,
+                                db_index=False, related_name="+")
     frame_id = models.CharField(max_length=255)
     context_id = models.CharField(max_length=1024)
     timestamp = models.BigIntegerField(default=0)
     deleted = models.BooleanField(default=False)
-    document = models.JSONField(null=True)
+    document = models.TextField(null=True)
+    meta = models.JSONField(default=dict)
     content_hash = models.CharField(max_length=32, default="")
     roi_count = models.IntegerField(default=0)
-    labels = models.JSONField(default=list)  # each ROI's labels, once per ROI: per-label ROI counts
-    content_types = models.JSONField(default=list)
+    labels = models.TextField(default="[]")  # JSON: each ROI's labels, once per ROI (per-label ROI counts)
+    content_types = models.TextField(default="[]")  # JSON list
     saved = models.BigIntegerField(default=0)  # epoch milliseconds
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["version", "frame_id"], name="frame_unique_in_version")]
+        # One row per (version, frame_id) once a write commits: a write appends its rows (streamed with
+        # COPY) and deletes the older rows it replaced, inside the same transaction.
         indexes = [
             # Keyset pages in (context_id, timestamp, id) order; version_id last so the ancestor filter
             # is checked from the index.
             models.Index(fields=["dataset", "context_id", "timestamp", "frame_id", "version"], name="frame_page"),
-            # "Does a closer ancestor hold this frame id?" and diffs in frame-id order.
+            # "Does a closer ancestor hold this frame id?", lookups by id, and diffs in frame-id order.
             models.Index(fields=["dataset", "frame_id", "version"], name="frame_by_id"),
         ]
 
@@ -39,22 +47,19 @@ class Frame(models.Model):
 
 
 class FrameLabel(models.Model):
-    """One row per distinct label of a stored frame, with its sort keys: ordered label-filtered pages."""
+    """One row per distinct label of a stored frame: the index behind label filters."""
 
     id = models.BigAutoField(primary_key=True)
     dataset = models.ForeignKey("hyperdatasets.Dataset", on_delete=models.CASCADE, db_index=False, related_name="+")
-    version = models.ForeignKey("hyperdatasets.DatasetVersion", on_delete=models.CASCADE, db_index=False,
-                                related_name="+")
+    version = models.ForeignKey("hyperdatasets.DatasetVersion", on_delete=models.DO_NOTHING, db_constraint=False,
+                                db_index=False, related_name="+")
     frame_id = models.CharField(max_length=255)
     label = models.CharField(max_length=255)
-    context_id = models.CharField(max_length=1024)
-    timestamp = models.BigIntegerField(default=0)
 
     class Meta:
         indexes = [
-            models.Index(fields=["dataset", "label", "context_id", "timestamp", "frame_id", "version"],
-                         name="frame_label_page"),
-            models.Index(fields=["version", "frame_id"], name="frame_label_by_frame"),
+            models.Index(fields=["dataset", "label", "version"], name="frame_label_rare"),
+            models.Index(fields=["dataset", "frame_id", "version", "label"], name="frame_label_of_frame"),
         ]
 
     def __str__(self) -> str:

@@ -21,6 +21,9 @@ from hyperdatasets.models import DatasetVersion
 FRAME_TABLE = "hyperdatasets_frame"
 LABEL_TABLE = "hyperdatasets_framelabel"
 MAX_PAGE_SIZE = 1000
+# A label on at most this share of a version's frames is served from the label index (candidates, then
+# sorted); a commoner one by walking the page order and checking each frame's labels.
+RARE_LABEL_SHARE = 0.05
 ID_CHUNK = 500
 STREAM_CHUNK = 5000
 
@@ -29,11 +32,6 @@ def db_uuid(value: Any) -> Any:
     """A UUID as the database stores it: native on PostgreSQL, 32 hex characters on SQLite."""
     value = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     return value if connection.vendor == "postgresql" else value.hex
-
-
-def _document_column(alias: str) -> str:
-    # Text for orjson: faster than letting the driver build Python objects from jsonb.
-    return f"{alias}.document::text" if connection.vendor == "postgresql" else f"{alias}.document"
 
 
 def load_json(value: Any) -> Any:
@@ -119,36 +117,38 @@ def frames_page(
     if type(limit) is not int or not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidInput.for_field("limit", f"must be an integer from 1 to {MAX_PAGE_SIZE}")
     ancestry = Ancestry.of(version)
-    params: list[Any] = []
-    if label is not None:
+    columns = "e.frame_id, e.context_id, e.timestamp, e.version_id, e.saved, e.document"
+    params: list[Any] = [db_uuid(version.dataset_id)]
+    if label is not None and _label_is_rare(version, label):
         base = (
-            f"SELECT e.frame_id, e.context_id, e.timestamp, e.version_id, e.saved, {_document_column('e')} "
-            f"FROM {LABEL_TABLE} k JOIN {FRAME_TABLE} e ON e.version_id = k.version_id AND e.frame_id = k.frame_id "
+            f"SELECT {columns} FROM {LABEL_TABLE} k JOIN {FRAME_TABLE} e ON e.dataset_id = k.dataset_id "
+            "AND e.frame_id = k.frame_id AND e.version_id = k.version_id "
             f"WHERE k.dataset_id = %s AND k.label = %s AND k.version_id IN ({ancestry.in_list()})"
         )
-        params += [db_uuid(version.dataset_id), label, *ancestry.ids]
-        order_alias = "k"
+        params += [label, *ancestry.ids]
     else:
         base = (
-            f"SELECT e.frame_id, e.context_id, e.timestamp, e.version_id, e.saved, {_document_column('e')} "
-            f"FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND e.version_id IN ({ancestry.in_list()}) "
-            "AND e.deleted = %s"
+            f"SELECT {columns} FROM {FRAME_TABLE} e WHERE e.dataset_id = %s "
+            f"AND e.version_id IN ({ancestry.in_list()}) AND e.deleted = %s"
         )
-        params += [db_uuid(version.dataset_id), *ancestry.ids, False]
-        order_alias = "e"
+        params += [*ancestry.ids, False]
+        if label is not None:
+            base += (f" AND EXISTS (SELECT 1 FROM {LABEL_TABLE} k WHERE k.dataset_id = e.dataset_id "
+                     "AND k.frame_id = e.frame_id AND k.version_id = e.version_id AND k.label = %s)")
+            params.append(label)
     sql = [base]
     if cursor is not None:
-        sql.append(f" AND ({order_alias}.context_id, {order_alias}.timestamp, {order_alias}.frame_id) > (%s, %s, %s)")
+        sql.append(" AND (e.context_id, e.timestamp, e.frame_id) > (%s, %s, %s)")
         params += list(cursor_decode(cursor))
     if meta_key is not None:
         meta_sql, meta_params = _meta_filter(meta_key, meta_value)
         sql.append(meta_sql)
         params += meta_params
-    closer_sql, closer_params = ancestry.closer_row_exists(order_alias)
+    closer_sql, closer_params = ancestry.closer_row_exists("e")
     sql.append(closer_sql)
     params += closer_params
     sql.append(
-        f" ORDER BY {order_alias}.context_id, {order_alias}.timestamp, {order_alias}.frame_id LIMIT %s"
+        " ORDER BY e.context_id, e.timestamp, e.frame_id LIMIT %s"
     )
     params.append(limit + 1)
     with connection.cursor() as db:
@@ -161,6 +161,11 @@ def frames_page(
     return FramePage(frames, next_cursor)
 
 
+def _label_is_rare(version: DatasetVersion, label: str) -> bool:
+    rois = (version.stats or {}).get("labels", {}).get(label, 0)  # an upper bound of frames with the label
+    return rois <= RARE_LABEL_SHARE * max(version.frame_count, 1)
+
+
 def _meta_filter(meta_key: str, meta_value: Any) -> tuple[str, list[Any]]:
     if not isinstance(meta_key, str) or not meta_key or len(meta_key) > 512:
         raise InvalidInput.for_field("meta_key", "must be a non-empty key path")
@@ -171,11 +176,11 @@ def _meta_filter(meta_key: str, meta_value: Any) -> tuple[str, list[Any]]:
         nested: Any = meta_value
         for key in reversed(path):
             nested = {key: nested}
-        return " AND e.document @> %s::jsonb", [orjson.dumps({"meta": nested}).decode()]
-    json_path = "$.meta" + "".join(f'."{key}"' for key in path)
+        return " AND e.meta @> %s::jsonb", [orjson.dumps(nested).decode()]
+    json_path = "$" + "".join(f'."{key}"' for key in path)
     if isinstance(meta_value, bool):
-        return " AND json_type(e.document, %s) = %s", [json_path, "true" if meta_value else "false"]
-    return " AND json_extract(e.document, %s) = %s", [json_path, meta_value]
+        return " AND json_type(e.meta, %s) = %s", [json_path, "true" if meta_value else "false"]
+    return " AND json_extract(e.meta, %s) = %s", [json_path, meta_value]
 
 
 # --- lookups by id ---------------------------------------------------------------------------------------
@@ -201,7 +206,7 @@ def rows_for_ids(version: DatasetVersion, frame_ids: Iterable[str], *, with_docu
     rank = {vid: i for i, vid in enumerate(ancestry.ids)}
     found: dict[str, list[StoredRow]] = {}
     ids = list(dict.fromkeys(frame_ids))
-    document = _document_column("e") if with_documents else "NULL"
+    document = "e.document" if with_documents else "NULL"
     for start in range(0, len(ids), ID_CHUNK):
         chunk = ids[start:start + ID_CHUNK]
         sql = (

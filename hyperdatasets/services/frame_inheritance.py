@@ -56,6 +56,6 @@ def version_frames_inherit(child: DatasetVersion, parents: list[DatasetVersion])
                 tombstones.append(fid)
             else:
                 copies.append((union[0], fid))
-    frame_rows_copy(child.pk, copies)
+    frame_rows_copy(child.dataset_id, child.pk, copies)
     tombstones_insert(child.dataset_id, child.pk, tombstones, int(time.time() * 1000))
     delta.apply(child)

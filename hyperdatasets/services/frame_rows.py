@@ -8,12 +8,12 @@ from typing import Any
 import orjson
 from django.db import connection
 
-from hyperdatasets.frame_documents import CleanFrame, content_hash
+from hyperdatasets.frame_documents import CleanFrame
 from hyperdatasets.selectors.frames import FRAME_TABLE, ID_CHUNK, LABEL_TABLE, db_uuid
 
-FRAME_COLUMNS = ("dataset_id", "version_id", "frame_id", "context_id", "timestamp", "deleted", "document",
+FRAME_COLUMNS = ("dataset_id", "version_id", "frame_id", "context_id", "timestamp", "deleted", "document", "meta",
                  "content_hash", "roi_count", "labels", "content_types", "saved")
-LABEL_COLUMNS = ("dataset_id", "version_id", "frame_id", "label", "context_id", "timestamp")
+LABEL_COLUMNS = ("dataset_id", "version_id", "frame_id", "label")
 
 
 def _write(table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
@@ -29,42 +29,87 @@ def _write(table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
         cursor.executemany(sql, list(rows))
 
 
-def frame_rows_insert(dataset_id: Any, version_id: Any, frames: Sequence[CleanFrame], saved_ms: int) -> None:
+def frame_rows_stream(dataset_id: Any, version_id: Any, frames: Iterable[CleanFrame], saved_ms: int
+                      ) -> list[CleanFrame]:
+    """Append a row per frame as the iterator yields it (validation and COPY overlap); returns the frames.
+
+    Rows an earlier write (or an earlier frame of this one) stored for the same ids stay until
+    ``frame_rows_drop_replaced`` runs in the same transaction.
+    """
     dataset, version = db_uuid(dataset_id), db_uuid(version_id)
-    _write(FRAME_TABLE, FRAME_COLUMNS, (
-        (dataset, version, f.frame_id, f.context_id, f.timestamp, False, orjson.dumps(f.document).decode(),
-         content_hash(f.document), f.roi_count, orjson.dumps(f.labels).decode(),
-         orjson.dumps(f.content_types).decode(), saved_ms)
-        for f in frames
-    ))
+    written: list[CleanFrame] = []
+
+    def rows():
+        for f in frames:
+            written.append(f)
+            yield (dataset, version, f.frame_id, f.context_id, f.timestamp, False, f.document_json.decode(),
+                   orjson.dumps(f.document["meta"]).decode(), f.content_hash, f.roi_count,
+                   orjson.dumps(f.labels).decode(), orjson.dumps(f.content_types).decode(), saved_ms)
+
+    _write(FRAME_TABLE, FRAME_COLUMNS, rows())
+    return written
+
+
+def frame_rows_drop_replaced(dataset_id: Any, version_id: Any, frame_ids: Sequence[str]) -> None:
+    """Delete the version's rows for these ids that a newer row of the same id replaces."""
+    dataset, version = db_uuid(dataset_id), db_uuid(version_id)
+    with connection.cursor() as cursor:
+        for chunk, marks in _chunks(frame_ids):
+            cursor.execute(
+                f"DELETE FROM {FRAME_TABLE} WHERE dataset_id = %s AND version_id = %s AND frame_id IN ({marks}) "
+                f"AND id < (SELECT max(g.id) FROM {FRAME_TABLE} g WHERE g.dataset_id = {FRAME_TABLE}.dataset_id "
+                f"AND g.frame_id = {FRAME_TABLE}.frame_id AND g.version_id = {FRAME_TABLE}.version_id)",
+                [dataset, version, *chunk],
+            )
+
+
+def _chunks(frame_ids: Sequence[str]):
+    for start in range(0, len(frame_ids), ID_CHUNK):
+        chunk = list(frame_ids[start:start + ID_CHUNK])
+        yield chunk, ", ".join(["%s"] * len(chunk))
+
+
+def _delete_rows(table: str, dataset: Any, version: Any, frame_ids: Sequence[str]) -> None:
+    with connection.cursor() as cursor:
+        for chunk, marks in _chunks(frame_ids):
+            cursor.execute(f"DELETE FROM {table} WHERE dataset_id = %s AND version_id = %s AND frame_id IN ({marks})",
+                           [dataset, version, *chunk])
+
+
+def frame_labels_replace(dataset_id: Any, version_id: Any, frames: Sequence[CleanFrame]) -> None:
+    """The label rows of these frames in the version: the old ones go, one row per distinct label is added."""
+    dataset, version = db_uuid(dataset_id), db_uuid(version_id)
+    _delete_rows(LABEL_TABLE, dataset, version, [f.frame_id for f in frames])
     _write(LABEL_TABLE, LABEL_COLUMNS, (
-        (dataset, version, f.frame_id, label, f.context_id, f.timestamp)
-        for f in frames for label in dict.fromkeys(f.labels)
+        (dataset, version, f.frame_id, label) for f in frames for label in dict.fromkeys(f.labels)
     ))
 
 
 def tombstones_insert(dataset_id: Any, version_id: Any, frame_ids: Sequence[str], saved_ms: int) -> None:
     dataset, version = db_uuid(dataset_id), db_uuid(version_id)
     _write(FRAME_TABLE, FRAME_COLUMNS, (
-        (dataset, version, fid, "", 0, True, None, "", 0, "[]", "[]", saved_ms) for fid in frame_ids
+        (dataset, version, fid, "", 0, True, None, "{}", "", 0, "[]", "[]", saved_ms) for fid in frame_ids
     ))
 
 
-def frame_rows_delete(version_id: Any, frame_ids: Sequence[str]) -> None:
+def frame_rows_delete(dataset_id: Any, version_id: Any, frame_ids: Sequence[str]) -> None:
     """Delete a version's own rows (and label rows) for these frame ids."""
-    version = db_uuid(version_id)
+    dataset, version = db_uuid(dataset_id), db_uuid(version_id)
+    for table in (FRAME_TABLE, LABEL_TABLE):
+        _delete_rows(table, dataset, version, frame_ids)
+
+
+def version_rows_delete(dataset_id: Any, version_id: Any) -> None:
+    """Delete every row a version stored (its frames, tombstones and labels)."""
     with connection.cursor() as cursor:
-        for start in range(0, len(frame_ids), ID_CHUNK):
-            chunk = list(frame_ids[start:start + ID_CHUNK])
-            marks = ", ".join(["%s"] * len(chunk))
-            for table in (FRAME_TABLE, LABEL_TABLE):
-                cursor.execute(f"DELETE FROM {table} WHERE version_id = %s AND frame_id IN ({marks})",
-                               [version, *chunk])
+        for table in (FRAME_TABLE, LABEL_TABLE):
+            cursor.execute(f"DELETE FROM {table} WHERE dataset_id = %s AND version_id = %s",
+                           [db_uuid(dataset_id), db_uuid(version_id)])
 
 
-def frame_rows_copy(version_id: Any, sources: Sequence[tuple[Any, str]]) -> None:
+def frame_rows_copy(dataset_id: Any, version_id: Any, sources: Sequence[tuple[Any, str]]) -> None:
     """Copy the rows (frame_id held by source version) into ``version_id``: merge corrections."""
-    target = db_uuid(version_id)
+    dataset, target = db_uuid(dataset_id), db_uuid(version_id)
     by_source: dict[Any, list[str]] = {}
     for source_version, fid in sources:
         by_source.setdefault(source_version, []).append(fid)
@@ -74,12 +119,10 @@ def frame_rows_copy(version_id: Any, sources: Sequence[tuple[Any, str]]) -> None
     label_select = ", ".join("%s" if c == "version_id" else c for c in LABEL_COLUMNS)
     with connection.cursor() as cursor:
         for source_version, fids in by_source.items():
-            for start in range(0, len(fids), ID_CHUNK):
-                chunk = fids[start:start + ID_CHUNK]
-                marks = ", ".join(["%s"] * len(chunk))
-                cursor.execute(
-                    f"INSERT INTO {FRAME_TABLE} ({frame_cols}) SELECT {frame_select} FROM {FRAME_TABLE} "
-                    f"WHERE version_id = %s AND frame_id IN ({marks})", [target, source_version, *chunk])
-                cursor.execute(
-                    f"INSERT INTO {LABEL_TABLE} ({label_cols}) SELECT {label_select} FROM {LABEL_TABLE} "
-                    f"WHERE version_id = %s AND frame_id IN ({marks})", [target, source_version, *chunk])
+            for chunk, marks in _chunks(fids):
+                for table, cols, select in ((FRAME_TABLE, frame_cols, frame_select),
+                                            (LABEL_TABLE, label_cols, label_select)):
+                    cursor.execute(
+                        f"INSERT INTO {table} ({cols}) SELECT {select} FROM {table} "
+                        f"WHERE dataset_id = %s AND version_id = %s AND frame_id IN ({marks})",
+                        [target, dataset, source_version, *chunk])

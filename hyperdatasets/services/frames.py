@@ -7,6 +7,7 @@ every valid frame of the batch is then written in one transaction, so a batch is
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,10 +15,23 @@ from typing import Any
 from django.db import transaction
 
 from hyperdatasets.exceptions import InvalidInput
-from hyperdatasets.frame_documents import READ_ONLY_KEYS, CleanFrame, FrameError, frame_clean
+from hyperdatasets.frame_documents import (
+    READ_ONLY_KEYS,
+    CleanFrame,
+    FrameError,
+    frame_clean,
+    frame_id_from_uri,
+    normalise_uri,
+)
 from hyperdatasets.models import DatasetMetaField, DatasetVersion
 from hyperdatasets.selectors.frames import db_uuid, load_json, rows_for_ids
-from hyperdatasets.services.frame_rows import frame_rows_delete, frame_rows_insert, tombstones_insert
+from hyperdatasets.services.frame_rows import (
+    frame_labels_replace,
+    frame_rows_delete,
+    frame_rows_drop_replaced,
+    frame_rows_stream,
+    tombstones_insert,
+)
 from hyperdatasets.services.frame_stats import StatsDelta
 from hyperdatasets.services.locks import dataset_touch
 from hyperdatasets.services.versions import version_lock, version_refuse_if_published
@@ -69,71 +83,92 @@ def _lock_draft(version: DatasetVersion, action: str) -> DatasetVersion:
     return current
 
 
-def _meta_schema_filter(version: DatasetVersion, cleaned: dict[str, tuple[int, CleanFrame]],
-                        failures: list[FrameFailure]) -> None:
-    """Keep one JSON type per meta key path in the dataset; refuse frames that break it."""
-    schema = dict(DatasetMetaField.objects.filter(dataset_id=version.dataset_id).values_list("path", "type"))
-    new_fields: dict[str, str] = {}
-    for fid in list(cleaned):
-        index, frame = cleaned[fid]
-        clash = next(((p, t) for p, t in frame.meta_types.items() if schema.get(p, t) != t), None)
-        if clash is not None:
-            path, got = clash
-            failures.append(FrameFailure(index, fid, f"meta.{path}", f"is a {schema[path]} in this dataset, got {got}"))
-            del cleaned[fid]
-            continue
+class _MetaSchema:
+    """One JSON type per meta key path in a dataset; new paths are recorded when the write commits."""
+
+    def __init__(self, dataset_id) -> None:
+        self.dataset_id = dataset_id
+        self.types = dict(DatasetMetaField.objects.filter(dataset_id=dataset_id).values_list("path", "type"))
+        self.new: dict[str, str] = {}
+
+    def clash(self, frame: CleanFrame) -> FrameFailure | None:
         for path, kind in frame.meta_types.items():
-            if path not in schema:
-                schema[path] = new_fields[path] = kind
-    DatasetMetaField.objects.bulk_create(
-        DatasetMetaField(dataset_id=version.dataset_id, path=p, type=t) for p, t in new_fields.items())
+            known = self.types.get(path, kind)
+            if known != kind:
+                return FrameFailure(-1, frame.frame_id, f"meta.{path}", f"is a {known} in this dataset, got {kind}")
+        for path, kind in frame.meta_types.items():
+            if path not in self.types:
+                self.types[path] = self.new[path] = kind
+        return None
+
+    def save(self) -> None:
+        DatasetMetaField.objects.bulk_create(
+            DatasetMetaField(dataset_id=self.dataset_id, path=p, type=t) for p, t in self.new.items())
 
 
-def _write_clean(version: DatasetVersion, cleaned: dict[str, tuple[int, CleanFrame]], result: FrameWriteResult,
-                 action: str) -> FrameWriteResult:
+def _frame_id_hint(frame: Any) -> str | None:
+    """The id a frame will have, without validating it (to read the rows it replaces up front)."""
+    if not isinstance(frame, dict):
+        return None
+    if isinstance(frame.get("id"), str):
+        return frame["id"]
+    sources = frame.get("sources")
+    if isinstance(sources, list) and sources and isinstance(sources[0], dict):
+        try:
+            return frame_id_from_uri(normalise_uri(sources[0].get("uri"), "uri"))
+        except FrameError:
+            return None
+    return None
+
+
+def _write(version: DatasetVersion, frames: Sequence[Any], positions: Sequence[int], result: FrameWriteResult,
+           action: str) -> FrameWriteResult:
+    """Validate and write frames in one transaction: each valid frame is streamed to the database as soon as
+    it is checked; invalid ones are reported. ``positions`` maps each frame to its index in the caller's list."""
     with transaction.atomic():
         current = _lock_draft(version, action)
-        _meta_schema_filter(current, cleaned, result.failures)
-        prior = rows_for_ids(current, cleaned)
+        schema = _MetaSchema(current.dataset_id)
+        prior = rows_for_ids(current, [h for h in map(_frame_id_hint, frames) if h])
         own = db_uuid(current.pk)
+
+        def valid_frames():
+            for position, frame in zip(positions, frames, strict=True):
+                try:
+                    clean = frame_clean(frame)
+                except FrameError as exc:
+                    result.failures.append(FrameFailure(position, _frame_id_of(frame), exc.field, exc.reason))
+                    continue
+                failure = schema.clash(clean)
+                if failure is not None:
+                    failure.index = position
+                    result.failures.append(failure)
+                    continue
+                yield clean
+
+        written = frame_rows_stream(current.dataset_id, current.pk, valid_frames(), _now_ms())
+        latest = {frame.frame_id: frame for frame in written}  # a later frame with the same id wins
+        replaced = [fid for fid in latest if fid in prior and prior[fid][0].version_id == own]
+        replaced += [fid for fid, n in Counter(f.frame_id for f in written).items() if n > 1 and fid not in replaced]
+        frame_rows_drop_replaced(current.dataset_id, current.pk, replaced)
+        frame_labels_replace(current.dataset_id, current.pk, list(latest.values()))
+        schema.save()
         delta = StatsDelta()
-        own_rows = []
-        for fid, rows in prior.items():
-            if not rows[0].deleted:
+        for fid, frame in latest.items():
+            rows = prior.get(fid)
+            if rows and not rows[0].deleted:
                 delta.count(rows[0].roi_count, rows[0].labels, rows[0].content_types, -1)
-            if rows[0].version_id == own:
-                own_rows.append(fid)
-        frames = [frame for _index, frame in cleaned.values()]
-        for frame in frames:
             delta.count(frame.roi_count, frame.labels, frame.content_types, +1)
-        frame_rows_delete(current.pk, own_rows)
-        frame_rows_insert(current.dataset_id, current.pk, frames, _now_ms())
         delta.apply(current)
         dataset_touch(current.dataset)
-    result.saved = list(cleaned)
+    result.saved = list(latest)
     result.failures.sort(key=lambda f: f.index)
     return result
-
-
-def _clean_all(frames: Sequence[Any], result: FrameWriteResult) -> dict[str, tuple[int, CleanFrame]]:
-    cleaned: dict[str, tuple[int, CleanFrame]] = {}
-    for index, frame in enumerate(frames):
-        try:
-            clean = frame_clean(frame)
-        except FrameError as exc:
-            result.failures.append(FrameFailure(index, _frame_id_of(frame), exc.field, exc.reason))
-            continue
-        cleaned.pop(clean.frame_id, None)  # a later frame with the same id replaces the earlier one
-        cleaned[clean.frame_id] = (index, clean)
-    return cleaned
 
 
 def frames_upsert(version: DatasetVersion, frames: Sequence[Any]) -> FrameWriteResult:
     """Add frames; an existing id in the version is replaced. Returns the saved ids and the failures."""
     _check_size(frames, "frames")
-    result = FrameWriteResult()
-    cleaned = _clean_all(frames, result)
-    return _write_clean(version, cleaned, result, "add frames")
+    return _write(version, frames, range(len(frames)), FrameWriteResult(), "add frames")
 
 
 def _merged(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -152,25 +187,24 @@ def frames_update(version: DatasetVersion, updates: Sequence[Any]) -> FrameWrite
     _check_size(updates, "frames")
     result = FrameWriteResult()
     ids = [_frame_id_of(u) for u in updates]
-    stored = {}
-    for fid, rows in rows_for_ids(version, [i for i in ids if i], with_documents=True).items():
-        if not rows[0].deleted:
-            stored[fid] = load_json(rows[0].document)
-    merged: list[Any] = []
-    positions: list[int] = []
-    for index, (fid, update) in enumerate(zip(ids, updates, strict=True)):
-        if fid is None:
-            result.failures.append(FrameFailure(index, None, "id", "an update needs the id of the frame"))
-        elif fid not in stored:
-            result.failures.append(FrameFailure(index, fid, "id", f"frame does not exist in version {version.name!r}"))
-        else:
-            merged.append(_merged(stored[fid], update))
-            positions.append(index)
-    inner = FrameWriteResult()
-    cleaned = _clean_all(merged, inner)
-    result.failures += [FrameFailure(positions[f.index], f.id, f.field, f.reason) for f in inner.failures]
-    cleaned = {fid: (positions[i], frame) for fid, (i, frame) in cleaned.items()}
-    return _write_clean(version, cleaned, result, "update frames")
+    with transaction.atomic():
+        current = _lock_draft(version, "update frames")  # read and write the same state
+        stored = {}
+        for fid, rows in rows_for_ids(current, [i for i in ids if i], with_documents=True).items():
+            if not rows[0].deleted:
+                stored[fid] = load_json(rows[0].document)
+        merged: list[Any] = []
+        positions: list[int] = []
+        for index, (fid, update) in enumerate(zip(ids, updates, strict=True)):
+            if fid is None:
+                result.failures.append(FrameFailure(index, None, "id", "an update needs the id of the frame"))
+            elif fid not in stored:
+                result.failures.append(
+                    FrameFailure(index, fid, "id", f"frame does not exist in version {current.name!r}"))
+            else:
+                merged.append(_merged(stored[fid], update))
+                positions.append(index)
+        return _write(current, merged, positions, result, "update frames")
 
 
 def frames_delete(version: DatasetVersion, frame_ids: Sequence[Any]) -> FrameDeleteResult:
@@ -197,7 +231,7 @@ def frames_delete(version: DatasetVersion, frame_ids: Sequence[Any]) -> FrameDel
                 own_rows.append(fid)
             if any(row.version_id != own for row in rows):
                 tombstones.append(fid)
-        frame_rows_delete(current.pk, own_rows)
+        frame_rows_delete(current.dataset_id, current.pk, own_rows)
         tombstones_insert(current.dataset_id, current.pk, tombstones, _now_ms())
         delta.apply(current)
         dataset_touch(current.dataset)

@@ -14,6 +14,7 @@ from hyperdatasets.exceptions import AlreadyExists, InvalidInput, NotFound, Stat
 from hyperdatasets.models import Dataset, DatasetVersion, VersionParent, VersionStatus
 from hyperdatasets.selectors.datasets import parse_uuid
 from hyperdatasets.services.frame_inheritance import ancestors_for, version_frames_inherit
+from hyperdatasets.services.frame_rows import version_rows_delete
 from hyperdatasets.services.locks import dataset_lock, dataset_touch
 from hyperdatasets.services.projects import _user_or_none
 from hyperdatasets.validation import clean_metadata, clean_name, clean_name_list, clean_text
@@ -146,6 +147,7 @@ def version_delete(version: DatasetVersion) -> None:
     with transaction.atomic():
         current = version_lock(version)
         version_refuse_if_published(current, "delete it")
+        version_rows_delete(current.dataset_id, current.pk)
         VersionParent.objects.filter(child=current).delete()
         current.delete()
         dataset_touch(current.dataset)

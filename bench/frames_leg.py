@@ -1,0 +1,247 @@
+"""One leg of the frame benchmark: one database, one size. Prints a JSON object of figures.
+
+Run by ``bench/run.py``; ``DATABASE_URL`` names a scratch database that this leg migrates and fills.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hyperdatasets.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from hyperdatasets.models import Frame, FrameLabel  # noqa: E402
+from hyperdatasets.selectors.frames import frames_page, versions_diff  # noqa: E402
+from hyperdatasets.selectors.versions import version_head  # noqa: E402
+from hyperdatasets.services.datasets import dataset_create  # noqa: E402
+from hyperdatasets.services.frames import frames_upsert  # noqa: E402
+from hyperdatasets.services.versions import version_create, version_publish  # noqa: E402
+
+LABELS = ["car", "person", "bicycle", "truck", "bus", "dog", "cat", "tree", "sign", "light",
+          "bench", "bird", "horse", "sheep", "cow", "boat", "train", "kite", "skis", "chair"]
+RARE = "unicorn"
+BATCH = 10_000
+
+
+def make_frame(i: int, variant: int = 0) -> dict:
+    labels = [LABELS[(i + k + variant) % len(LABELS)] for k in range(1 + i % 3)]
+    if i % 1000 == 0:
+        labels[0] = RARE
+    return {
+        "id": f"f{i:08d}",
+        "context_id": f"seq{i // 1000:05d}",
+        "timestamp": i % 1000,
+        "sources": [{"id": "default", "uri": f"s3://bench-bucket/images/{i:08d}.jpg", "width": 1920,
+                     "height": 1080, "content_type": "image/jpeg"}],
+        "rois": [{"label": [label], "poly": [10.0 + k, 20.0, 110.0, 20.0, 110.0, 80.0, 10.0 + k, 80.0],
+                  "confidence": 0.9, "meta": {"_type": "b2d"}} for k, label in enumerate(labels)],
+        "meta": {"camera": "front" if i % 2 else "rear", "idx": i, "variant": variant},
+    }
+
+
+class RssPeak:
+    """Samples this process's resident memory while a block runs."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+
+    @staticmethod
+    def current() -> int:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.current())
+            time.sleep(0.02)
+
+    def __enter__(self):
+        self.before = self.current()
+        self.peak = self.before
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.current())
+
+
+def timed(fn, repeat: int = 1) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def baseline_copy(n: int) -> float:
+    """The same frame documents written raw into a bare table (id, frame id, document).
+
+    PostgreSQL: psycopg's ``cursor.copy`` with ``write_row((id, key, Jsonb(doc)))``, the peer baseline of
+    shared/notes/frame-storage-and-throughput.md section 2.1. SQLite: ``executemany`` into the same table.
+    """
+    from psycopg.types.json import Jsonb
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_raw")
+        doc_type = "jsonb" if connection.vendor == "postgresql" else "text"
+        cursor.execute(f"CREATE TABLE bench_raw (id bigint PRIMARY KEY, frame_id varchar(255), doc {doc_type})")
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        for offset in range(0, n, BATCH):
+            batch = range(offset, min(n, offset + BATCH))
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy("COPY bench_raw (id, frame_id, doc) FROM STDIN") as copy:
+                    for i in batch:
+                        copy.write_row((i, f"f{i:08d}", Jsonb(make_frame(i))))
+            else:
+                rows = [(i, f"f{i:08d}", orjson.dumps(make_frame(i)).decode()) for i in batch]
+                cursor.executemany("INSERT INTO bench_raw (id, frame_id, doc) VALUES (%s, %s, %s)", rows)
+    elapsed = time.perf_counter() - start
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_raw")
+    return elapsed
+
+
+def ingest(version, frames_iter) -> float:
+    start = time.perf_counter()
+    batch = []
+    for frame in frames_iter:
+        batch.append(frame)
+        if len(batch) == BATCH:
+            assert not frames_upsert(version, batch).failures
+            batch = []
+    if batch:
+        assert not frames_upsert(version, batch).failures
+    return time.perf_counter() - start
+
+
+def analyze() -> None:
+    """What autovacuum does after a bulk load (and the PostgreSQL manual advises): fresh planner statistics
+    and a visibility map, so the measured plans are the steady-state ones."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE hyperdatasets_frame")
+            cursor.execute("VACUUM ANALYZE hyperdatasets_framelabel")
+            cursor.execute("ANALYZE hyperdatasets_datasetversion")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def child_creation_ms(dataset, parent, count: int = 25) -> list[float]:
+    times = []
+    for k in range(count):
+        start = time.perf_counter()
+        version_create(dataset, version_name=f"child-{k}", parent_version_names=[parent.name])
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def first_page_ms(version, repeat: int = 30, **filters) -> float:
+    frames_page(version, limit=100, **filters)  # warm
+    return statistics.median(t * 1000 for t in timed(lambda: frames_page(version, limit=100, **filters), repeat))
+
+
+def run(n: int, depth: int) -> dict:
+    call_command("migrate", verbosity=0)
+    results: dict = {"frames": n, "vendor": connection.vendor, "depth": depth}
+
+    results["baseline_copy_s"] = baseline_copy(n)
+
+    dataset = dataset_create(dataset_name=f"bench-{n}-{time.time_ns()}")
+    root = version_head(dataset)
+    with RssPeak() as rss:
+        results["service_ingest_s"] = ingest(root, (make_frame(i) for i in range(n)))
+    results["ingest_rss_peak_mb"] = rss.peak / 2**20
+    results["ingest_ratio"] = results["baseline_copy_s"] / results["service_ingest_s"]
+    results["ingest_frames_per_s"] = n / results["service_ingest_s"]
+
+    small = dataset_create(dataset_name=f"bench-small-{time.time_ns()}")
+    small_root = version_head(small)
+    ingest(small_root, (make_frame(i) for i in range(1000)))
+    analyze()
+    small_root = version_publish(small_root)
+    root = version_publish(root)
+    small_ms = statistics.median(child_creation_ms(small, small_root))
+    big_ms = statistics.median(child_creation_ms(dataset, root))
+    results.update(child_create_1k_ms=small_ms, child_create_n_ms=big_ms, child_create_ratio=big_ms / small_ms)
+
+    changed = max(1, n // 100)
+    current = root
+    for level in range(1, depth + 1):
+        child = version_create(dataset, version_name=f"level-{level}", parent_version_names=[current.name])
+        start = (level * 7919 * changed) % n
+        ingest(child, (make_frame((start + k) % n, variant=level) for k in range(changed)))
+        if level == 1:
+            own_rows = Frame.objects.filter(version=child).count()
+            results["storage_child_rows"] = own_rows
+            results["storage_child_ratio"] = own_rows / n
+            results["storage_child_label_rows"] = FrameLabel.objects.filter(version=child).count()
+        current = version_publish(child)
+    deep = current
+
+    flat_dataset = dataset_create(dataset_name=f"bench-flat-{time.time_ns()}")
+    flat = version_head(flat_dataset)
+
+    def resolved_frames():
+        cursor = None
+        while True:
+            page = frames_page(deep, cursor=cursor, limit=1000)
+            for frame in page.frames:
+                frame.pop("saved"), frame.pop("saved_in_version")
+                yield frame
+            cursor = page.next_cursor
+            if cursor is None:
+                return
+
+    with RssPeak() as rss:
+        ingest(flat, resolved_frames())
+    results["page_all_rss_growth_mb"] = (rss.peak - rss.before) / 2**20
+    analyze()
+    results["deep_first_page_ms"] = first_page_ms(deep)
+    results["flat_first_page_ms"] = first_page_ms(flat)
+    results["deep_page_ratio"] = results["deep_first_page_ms"] / results["flat_first_page_ms"]
+    results["rare_label_root_ms"] = first_page_ms(root, label=RARE)
+    results["rare_label_deep_ms"] = first_page_ms(deep, label=RARE)
+    results["common_label_deep_ms"] = first_page_ms(deep, label="car")
+
+    with RssPeak() as rss:
+        start = time.perf_counter()
+        changes = sum(1 for _ in versions_diff(root, deep))
+        results["diff_s"] = time.perf_counter() - start
+    results["diff_changes"] = changes
+    results["diff_rss_growth_mb"] = (rss.peak - rss.before) / 2**20
+    results["rss_max_mb"] = RssPeak.current() / 2**20
+    return results
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--frames", type=int, required=True)
+    parser.add_argument("--depth", type=int, default=50)
+    args = parser.parse_args()
+    print(orjson.dumps(run(args.frames, args.depth)).decode())
