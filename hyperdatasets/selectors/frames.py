@@ -69,6 +69,14 @@ class Ancestry:
         return sql, [*self.ids, *inner_params, *outer_params]
 
 
+def in_clause(column: str, values: list[Any]) -> tuple[str, list[Any]]:
+    """``column IN values`` as SQL: one array parameter on PostgreSQL (no giant placeholder lists to parse),
+    a list of placeholders on SQLite."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
 # --- cursors ---------------------------------------------------------------------------------------------
 
 
@@ -207,15 +215,16 @@ def rows_for_ids(version: DatasetVersion, frame_ids: Iterable[str], *, with_docu
     found: dict[str, list[StoredRow]] = {}
     ids = list(dict.fromkeys(frame_ids))
     document = "e.document" if with_documents else "NULL"
-    for start in range(0, len(ids), ID_CHUNK):
-        chunk = ids[start:start + ID_CHUNK]
+    chunk_size = max(len(ids), 1) if connection.vendor == "postgresql" else ID_CHUNK
+    for start in range(0, len(ids), chunk_size):
+        id_sql, id_params = in_clause("e.frame_id", ids[start:start + chunk_size])
         sql = (
             f"SELECT e.id, e.frame_id, e.version_id, e.deleted, e.roi_count, e.labels, e.content_types, e.saved, "
             f"{document} FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND e.version_id IN ({ancestry.in_list()}) "
-            f"AND e.frame_id IN ({', '.join(['%s'] * len(chunk))})"
+            f"AND {id_sql}"
         )
         with connection.cursor() as db:
-            db.execute(sql, [db_uuid(version.dataset_id), *ancestry.ids, *chunk])
+            db.execute(sql, [db_uuid(version.dataset_id), *ancestry.ids, *id_params])
             for row_id, fid, vid, deleted, rois, labels, ctypes, saved, doc in db.fetchall():
                 found.setdefault(fid, []).append(StoredRow(
                     row_id, fid, vid, bool(deleted), rois, load_json(labels), load_json(ctypes), saved, doc))

@@ -9,7 +9,7 @@ import orjson
 from django.db import connection
 
 from hyperdatasets.frame_documents import CleanFrame
-from hyperdatasets.selectors.frames import FRAME_TABLE, ID_CHUNK, LABEL_TABLE, db_uuid
+from hyperdatasets.selectors.frames import FRAME_TABLE, ID_CHUNK, LABEL_TABLE, db_uuid, in_clause
 
 FRAME_COLUMNS = ("dataset_id", "version_id", "frame_id", "context_id", "timestamp", "deleted", "document", "meta",
                  "content_hash", "roi_count", "labels", "content_types", "saved")
@@ -54,32 +54,35 @@ def frame_rows_drop_replaced(dataset_id: Any, version_id: Any, frame_ids: Sequen
     """Delete the version's rows for these ids that a newer row of the same id replaces."""
     dataset, version = db_uuid(dataset_id), db_uuid(version_id)
     with connection.cursor() as cursor:
-        for chunk, marks in _chunks(frame_ids):
+        for id_sql, id_params in _chunks(frame_ids):
             cursor.execute(
-                f"DELETE FROM {FRAME_TABLE} WHERE dataset_id = %s AND version_id = %s AND frame_id IN ({marks}) "
+                f"DELETE FROM {FRAME_TABLE} WHERE dataset_id = %s AND version_id = %s AND {id_sql} "
                 f"AND id < (SELECT max(g.id) FROM {FRAME_TABLE} g WHERE g.dataset_id = {FRAME_TABLE}.dataset_id "
                 f"AND g.frame_id = {FRAME_TABLE}.frame_id AND g.version_id = {FRAME_TABLE}.version_id)",
-                [dataset, version, *chunk],
+                [dataset, version, *id_params],
             )
 
 
 def _chunks(frame_ids: Sequence[str]):
-    for start in range(0, len(frame_ids), ID_CHUNK):
-        chunk = list(frame_ids[start:start + ID_CHUNK])
-        yield chunk, ", ".join(["%s"] * len(chunk))
+    """(SQL, params) of ``frame_id IN ...`` for the ids, in chunks the database takes."""
+    size = max(len(frame_ids), 1) if connection.vendor == "postgresql" else ID_CHUNK
+    for start in range(0, len(frame_ids), size):
+        yield in_clause("frame_id", list(frame_ids[start:start + size]))
 
 
 def _delete_rows(table: str, dataset: Any, version: Any, frame_ids: Sequence[str]) -> None:
     with connection.cursor() as cursor:
-        for chunk, marks in _chunks(frame_ids):
-            cursor.execute(f"DELETE FROM {table} WHERE dataset_id = %s AND version_id = %s AND frame_id IN ({marks})",
-                           [dataset, version, *chunk])
+        for id_sql, id_params in _chunks(frame_ids):
+            cursor.execute(f"DELETE FROM {table} WHERE dataset_id = %s AND version_id = %s AND {id_sql}",
+                           [dataset, version, *id_params])
 
 
-def frame_labels_replace(dataset_id: Any, version_id: Any, frames: Sequence[CleanFrame]) -> None:
-    """The label rows of these frames in the version: the old ones go, one row per distinct label is added."""
+def frame_labels_replace(dataset_id: Any, version_id: Any, frames: Sequence[CleanFrame],
+                         replaced: Sequence[str]) -> None:
+    """The label rows of these frames in the version: those of the ``replaced`` ids go, one row per distinct
+    label of each frame is added."""
     dataset, version = db_uuid(dataset_id), db_uuid(version_id)
-    _delete_rows(LABEL_TABLE, dataset, version, [f.frame_id for f in frames])
+    _delete_rows(LABEL_TABLE, dataset, version, replaced)
     _write(LABEL_TABLE, LABEL_COLUMNS, (
         (dataset, version, f.frame_id, label) for f in frames for label in dict.fromkeys(f.labels)
     ))
@@ -119,10 +122,10 @@ def frame_rows_copy(dataset_id: Any, version_id: Any, sources: Sequence[tuple[An
     label_select = ", ".join("%s" if c == "version_id" else c for c in LABEL_COLUMNS)
     with connection.cursor() as cursor:
         for source_version, fids in by_source.items():
-            for chunk, marks in _chunks(fids):
+            for id_sql, id_params in _chunks(fids):
                 for table, cols, select in ((FRAME_TABLE, frame_cols, frame_select),
                                             (LABEL_TABLE, label_cols, label_select)):
                     cursor.execute(
                         f"INSERT INTO {table} ({cols}) SELECT {select} FROM {table} "
-                        f"WHERE dataset_id = %s AND version_id = %s AND frame_id IN ({marks})",
-                        [target, dataset, source_version, *chunk])
+                        f"WHERE dataset_id = %s AND version_id = %s AND {id_sql}",
+                        [target, dataset, source_version, *id_params])

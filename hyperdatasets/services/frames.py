@@ -150,7 +150,7 @@ def _write(version: DatasetVersion, frames: Sequence[Any], positions: Sequence[i
         replaced = [fid for fid in latest if fid in prior and prior[fid][0].version_id == own]
         replaced += [fid for fid, n in Counter(f.frame_id for f in written).items() if n > 1 and fid not in replaced]
         frame_rows_drop_replaced(current.dataset_id, current.pk, replaced)
-        frame_labels_replace(current.dataset_id, current.pk, list(latest.values()))
+        frame_labels_replace(current.dataset_id, current.pk, list(latest.values()), replaced)
         schema.save()
         delta = StatsDelta()
         for fid, frame in latest.items():

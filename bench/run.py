@@ -1,0 +1,128 @@
+"""The frame benchmark, one command: ``python bench/run.py`` (from the repository root, after install).
+
+Runs each leg in its own process against a scratch database: PostgreSQL at each ``--sizes`` (default 100k
+and 1M frames) and SQLite at ``--sqlite-size``; every figure is a ratio against a baseline measured in the
+same run, or an absolute time. Writes docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN = os.environ.get("BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+# (key, what, target, passes(value))
+FIGURES = [
+    ("ingest_ratio", "bulk ingest through the services, as a share of raw psycopg COPY speed", ">= 0.5x",
+     lambda v: v >= 0.5),
+    ("child_create_ratio", "child version creation: time at N frames / time at 1k frames", "<= 1.5",
+     lambda v: v <= 1.5),
+    ("child_create_n_ms", "child version creation at N frames, median", "< 20 ms", lambda v: v < 20),
+    ("deep_page_ratio", "first page (100) at depth D / same page of a flattened copy", "<= 2x", lambda v: v <= 2),
+    ("rare_label_deep_ms", "first page of a 0.1% label at depth D, median", "< 20 ms", lambda v: v < 20),
+    ("rare_label_root_ms", "first page of a 0.1% label in the root version, median", "< 20 ms", lambda v: v < 20),
+    ("storage_child_ratio", "rows stored by a child changing 1% of frames / parent frames", "<= 2%",
+     lambda v: v <= 0.02),
+    ("ingest_rss_peak_mb", "peak RSS of the process ingesting N frames in 10k batches", "< 400 MB",
+     lambda v: v < 400),
+]
+DETAILS = ["baseline_copy_s", "service_ingest_s", "ingest_frames_per_s", "child_create_1k_ms",
+           "deep_first_page_ms", "flat_first_page_ms", "common_label_deep_ms", "storage_child_rows",
+           "storage_child_label_rows", "page_all_rss_growth_mb", "diff_s", "diff_changes", "diff_rss_growth_mb"]
+
+
+def run_leg(database_url: str, frames: int, depth: int) -> dict:
+    env = {**os.environ, "DATABASE_URL": database_url, "HYPERDATASETS_VAR_DIR": tempfile.mkdtemp(prefix="hd-bench-")}
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "frames_leg.py"), "--frames", str(frames),
+                          "--depth", str(depth)], env=env, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"bench leg failed ({database_url}, {frames}):\n{out.stderr[-4000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["leg_s"] = time.perf_counter() - started
+    return result
+
+
+def postgres_leg(frames: int, depth: int) -> dict:
+    name = f"hyperdatasets_bench_{frames}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        return run_leg(PG_ADMIN.rsplit("/", 1)[0] + "/" + name, frames, depth)
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+
+
+def sqlite_leg(frames: int, depth: int) -> dict:
+    with tempfile.TemporaryDirectory() as folder:
+        return run_leg(f"sqlite:///{folder}/bench.sqlite3", frames, depth)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}" if value < 100 else f"{value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def render(legs: list[dict], command: str) -> str:
+    lines = [
+        "# Benchmarks", "",
+        f"Produced by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, on this project's",
+        "machine kind (2 cores, 24 GiB; PostgreSQL 15 and SQLite on the same host). Each leg runs in its own",
+        "process against a scratch database. Ratios compare against a baseline measured in the same leg:",
+        "", "- **ingest**: the same synthetic frames (1-3 box ROIs, a source, meta) written by psycopg's `cursor.copy`",
+        "  with `write_row((id, key, Jsonb(doc)))` into a bare table (the peer baseline of",
+        "  `shared/notes/frame-storage-and-throughput.md` 2.1), against `frames_upsert` in 10k-frame batches with",
+        "  full validation, label rows, counters and the meta-type rule. On SQLite the baseline is `executemany`.",
+        "- **depth D**: a chain of D Published children, each changing 1% of the frames; the flattened copy holds",
+        "  the deep version's resolved frames as one root version.",
+        "- After bulk loads the bench runs `VACUUM ANALYZE` (PostgreSQL) or `ANALYZE` (SQLite), as autovacuum",
+        "  does after a load, so plans are the steady-state ones.", "",
+    ]
+    for leg in legs:
+        n, vendor, depth = leg["frames"], leg["vendor"], leg["depth"]
+        lines += [f"## {vendor}, N = {n:,} frames, D = {depth}", "",
+                  "| figure | measured | target | |", "| --- | --- | --- | --- |"]
+        for key, what, target, passes in FIGURES:
+            value = leg[key]
+            shown = f"{value * 100:.2f}%" if key == "storage_child_ratio" else _fmt(value)
+            lines.append(f"| {what} | {shown} | {target} | {'meets' if passes(value) else '**misses**'} |")
+        lines += ["", "<details><summary>raw figures</summary>", "", "| figure | value |", "| --- | --- |"]
+        lines += [f"| {key} | {_fmt(leg[key])} |" for key in DETAILS + ["leg_s"]]
+        lines += ["", "</details>", ""]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000])
+    parser.add_argument("--sqlite-size", type=int, default=100_000)
+    parser.add_argument("--depth", type=int, default=50)
+    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args()
+    legs = []
+    for size in args.sizes:
+        print(f"PostgreSQL leg, {size:,} frames ...", flush=True)
+        legs.append(postgres_leg(size, args.depth))
+    if args.sqlite_size:
+        print(f"SQLite leg, {args.sqlite_size:,} frames ...", flush=True)
+        legs.append(sqlite_leg(args.sqlite_size, args.depth))
+    command = "python bench/run.py " + " ".join(sys.argv[1:])
+    Path(args.output).write_text(render(legs, command.strip()))
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
