@@ -40,7 +40,8 @@ def load_json(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Ancestry:
-    """A version's ancestors in precedence order, as SQL pieces."""
+    """A version's ancestors in precedence order, as SQL pieces: one array parameter on PostgreSQL
+    (``array_position`` gives precedence), placeholders and a ``CASE`` on SQLite."""
 
     ids: list[Any]
 
@@ -48,10 +49,15 @@ class Ancestry:
     def of(cls, version: DatasetVersion) -> Ancestry:
         return cls([db_uuid(a) for a in (version.ancestors or [str(version.pk)])])
 
-    def in_list(self) -> str:
-        return ", ".join(["%s"] * len(self.ids))
+    def member(self, column: str) -> tuple[str, list[Any]]:
+        """SQL: ``column`` is one of the ancestors."""
+        if connection.vendor == "postgresql":
+            return f"{column} = ANY(%s::uuid[])", [self.ids]
+        return f"{column} IN ({', '.join(['%s'] * len(self.ids))})", list(self.ids)
 
-    def rank_case(self, column: str) -> tuple[str, list[Any]]:
+    def rank(self, column: str) -> tuple[str, list[Any]]:
+        if connection.vendor == "postgresql":
+            return f"array_position(%s::uuid[], {column})", [self.ids]
         whens = " ".join("WHEN %s THEN " + str(i) for i in range(len(self.ids)))
         return f"CASE {column} {whens} END", list(self.ids)
 
@@ -59,14 +65,14 @@ class Ancestry:
         """SQL: a row of a closer ancestor holds the same frame id as ``alias``'s row."""
         if len(self.ids) == 1:
             return "", []
-        inner_rank, inner_params = self.rank_case("s.version_id")
-        outer_rank, outer_params = self.rank_case(f"{alias}.version_id")
+        member_sql, member_params = self.member("s.version_id")
+        inner_rank, inner_params = self.rank("s.version_id")
+        outer_rank, outer_params = self.rank(f"{alias}.version_id")
         sql = (
             f" AND NOT EXISTS (SELECT 1 FROM {FRAME_TABLE} s WHERE s.dataset_id = {alias}.dataset_id "
-            f"AND s.frame_id = {alias}.frame_id AND s.version_id IN ({self.in_list()}) "
-            f"AND {inner_rank} < {outer_rank})"
+            f"AND s.frame_id = {alias}.frame_id AND {member_sql} AND {inner_rank} < {outer_rank})"
         )
-        return sql, [*self.ids, *inner_params, *outer_params]
+        return sql, [*member_params, *inner_params, *outer_params]
 
 
 def in_clause(column: str, values: list[Any]) -> tuple[str, list[Any]]:
@@ -128,18 +134,17 @@ def frames_page(
     columns = "e.frame_id, e.context_id, e.timestamp, e.version_id, e.saved, e.document"
     params: list[Any] = [db_uuid(version.dataset_id)]
     if label is not None and _label_is_rare(version, label):
+        member_sql, member_params = ancestry.member("k.version_id")
         base = (
             f"SELECT {columns} FROM {LABEL_TABLE} k JOIN {FRAME_TABLE} e ON e.dataset_id = k.dataset_id "
             "AND e.frame_id = k.frame_id AND e.version_id = k.version_id "
-            f"WHERE k.dataset_id = %s AND k.label = %s AND k.version_id IN ({ancestry.in_list()})"
+            f"WHERE k.dataset_id = %s AND k.label = %s AND {member_sql}"
         )
-        params += [label, *ancestry.ids]
+        params += [label, *member_params]
     else:
-        base = (
-            f"SELECT {columns} FROM {FRAME_TABLE} e WHERE e.dataset_id = %s "
-            f"AND e.version_id IN ({ancestry.in_list()}) AND e.deleted = %s"
-        )
-        params += [*ancestry.ids, False]
+        member_sql, member_params = ancestry.member("e.version_id")
+        base = f"SELECT {columns} FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND {member_sql} AND e.deleted = %s"
+        params += [*member_params, False]
         if label is not None:
             base += (f" AND EXISTS (SELECT 1 FROM {LABEL_TABLE} k WHERE k.dataset_id = e.dataset_id "
                      "AND k.frame_id = e.frame_id AND k.version_id = e.version_id AND k.label = %s)")
@@ -218,13 +223,13 @@ def rows_for_ids(version: DatasetVersion, frame_ids: Iterable[str], *, with_docu
     chunk_size = max(len(ids), 1) if connection.vendor == "postgresql" else ID_CHUNK
     for start in range(0, len(ids), chunk_size):
         id_sql, id_params = in_clause("e.frame_id", ids[start:start + chunk_size])
+        member_sql, member_params = ancestry.member("e.version_id")
         sql = (
             f"SELECT e.id, e.frame_id, e.version_id, e.deleted, e.roi_count, e.labels, e.content_types, e.saved, "
-            f"{document} FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND e.version_id IN ({ancestry.in_list()}) "
-            f"AND {id_sql}"
+            f"{document} FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND {member_sql} AND {id_sql}"
         )
         with connection.cursor() as db:
-            db.execute(sql, [db_uuid(version.dataset_id), *ancestry.ids, *id_params])
+            db.execute(sql, [db_uuid(version.dataset_id), *member_params, *id_params])
             for row_id, fid, vid, deleted, rois, labels, ctypes, saved, doc in db.fetchall():
                 found.setdefault(fid, []).append(StoredRow(
                     row_id, fid, vid, bool(deleted), rois, load_json(labels), load_json(ctypes), saved, doc))
