@@ -3,6 +3,14 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
+from hyperdatasets.access import (
+    POLICY,
+    dataset_role,
+    project_role,
+    visible_datasets,
+    visible_projects,
+    visible_versions,
+)
 from hyperdatasets.admin_forms import (
     DatasetForm,
     DatasetVersionAddForm,
@@ -41,7 +49,13 @@ class ProjectAdmin(ServiceSavingAdmin):
     date_hierarchy = "created"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_datasets=Count("datasets")).select_related("created_by")
+        projects = super().get_queryset(request).filter(pk__in=visible_projects(request.user).values("pk"))
+        return projects.annotate(_datasets=Count("datasets")).select_related("created_by")
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and project_role(request.user, obj) < POLICY["project.edit_rules"]:
+            return False
+        return super().has_change_permission(request, obj)
 
     @admin.display(ordering="_datasets", description="Datasets")
     def dataset_count(self, obj):
@@ -81,7 +95,8 @@ class DatasetAdmin(ServiceSavingAdmin):
     actions = ["delete_drafts_only_datasets"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_versions=Count("versions", distinct=True))
+        datasets = super().get_queryset(request).filter(pk__in=visible_datasets(request.user).values("pk"))
+        return datasets.annotate(_versions=Count("versions", distinct=True))
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -92,9 +107,16 @@ class DatasetAdmin(ServiceSavingAdmin):
     def version_count(self, obj):
         return obj._versions
 
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and dataset_role(request.user, obj) < POLICY["dataset.change"]:
+            return False
+        return super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and not request.user.is_superuser:
-            if obj.versions.filter(status=VersionStatus.PUBLISHED).exists():
+        if obj is not None:
+            if dataset_role(request.user, obj) < POLICY["dataset.delete"]:
+                return False
+            if not request.user.is_superuser and obj.versions.filter(status=VersionStatus.PUBLISHED).exists():
                 return False
         return super().has_delete_permission(request, obj)
 
@@ -130,6 +152,9 @@ class DatasetVersionAdmin(ServiceSavingAdmin):
                        "created_by"]
     actions = ["publish_selected"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=visible_versions(request.user).values("pk"))
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = DatasetVersionChangeForm if obj is not None else DatasetVersionAddForm
         return super().get_form(request, obj, change=change, **kwargs)
@@ -153,12 +178,14 @@ class DatasetVersionAdmin(ServiceSavingAdmin):
         return ", ".join(link.parent.name for link in obj.parent_links.select_related("parent").all()) or "—"
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.status == VersionStatus.PUBLISHED:
+        if obj is not None and (obj.status == VersionStatus.PUBLISHED
+                                or dataset_role(request.user, obj.dataset) < POLICY["version.change"]):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.status == VersionStatus.PUBLISHED:
+        if obj is not None and (obj.status == VersionStatus.PUBLISHED
+                                or dataset_role(request.user, obj.dataset) < POLICY["version.delete"]):
             return False
         return super().has_delete_permission(request, obj)
 

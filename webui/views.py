@@ -3,12 +3,14 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from hyperdatasets.access import visible_datasets
 from hyperdatasets.selectors.datasets import dataset_list
 from hyperdatasets.selectors.versions import version_head
 
 
 @login_required
 def dataset_index(request: HttpRequest) -> HttpResponse:
-    datasets = dataset_list().annotate(version_count=Count("versions", distinct=True))
+    datasets = dataset_list().filter(pk__in=visible_datasets(request.user).values("pk"))
+    datasets = datasets.annotate(version_count=Count("versions", distinct=True))
     rows = [{"dataset": d, "head": version_head(d)} for d in datasets[:200]]
     return render(request, "webui/dataset_index.html", {"rows": rows})

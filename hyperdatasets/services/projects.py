@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from hyperdatasets.exceptions import AlreadyExists
-from hyperdatasets.models import Project
+from hyperdatasets.exceptions import AlreadyExists, InvalidInput, StateConflict
+from hyperdatasets.models import AccessRole, Project, ProjectAccessRule
 from hyperdatasets.validation import clean_name, clean_text
 
 
@@ -20,7 +20,10 @@ def project_create(*, name: str, description: str = "", user=None, raise_if_exis
         return existing
     try:
         with transaction.atomic():
-            return Project.objects.create(name=name, description=description, created_by=_user_or_none(user))
+            project = Project.objects.create(name=name, description=description, created_by=_user_or_none(user))
+            if project.created_by is not None:
+                ProjectAccessRule.objects.create(project=project, user=project.created_by, role=AccessRole.ADMIN)
+            return project
     except IntegrityError:
         # Lost a race with a concurrent create of the same name.
         if raise_if_exists:
@@ -46,3 +49,22 @@ def project_update(project: Project, *, name: str | None = None, description: st
             setattr(locked, field, value)
         locked.save()
         return locked
+
+
+def project_rule_set(project: Project, *, role: str, user=None, group=None) -> ProjectAccessRule:
+    """Grant (or change) a user's or a group's role on a project."""
+    if role not in AccessRole.values:
+        raise InvalidInput.for_field("role", f"must be one of {', '.join(AccessRole.values)}")
+    if (user is None) == (group is None):
+        raise InvalidInput("give a user or a group", details={"user": ["give a user or a group, not both"]})
+    rule, _created = ProjectAccessRule.objects.update_or_create(
+        project=project, user=user, group=group, defaults={"role": role})
+    return rule
+
+
+def project_rule_delete(rule: ProjectAccessRule) -> None:
+    with transaction.atomic():
+        admins = ProjectAccessRule.objects.filter(project=rule.project, role=AccessRole.ADMIN)
+        if rule.role == AccessRole.ADMIN and admins.count() == 1:
+            raise StateConflict(f"the last admin rule of project {rule.project.name!r} cannot be removed")
+        rule.delete()

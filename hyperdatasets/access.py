@@ -1,0 +1,115 @@
+"""Who may do what: the one policy of the project, used by the API, the pages and the admin.
+
+Roles are ordered: read < write < admin. A project's rules grant users or groups a role on the project and
+its datasets; the project's creator gets admin. Datasets outside any project: every signed-in user may
+write; admin is their creator's. Superusers are admin everywhere. An object the caller may not read is
+reported as not found.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from django.db.models import Q, QuerySet
+
+from hyperdatasets.exceptions import NotFound, ServiceError
+from hyperdatasets.models import AccessRole, Dataset, DatasetVersion, Project, ProjectAccessRule
+
+
+class Role(IntEnum):
+    NONE = 0
+    READ = 1
+    WRITE = 2
+    ADMIN = 3
+
+
+_ROLE_OF = {AccessRole.READ: Role.READ, AccessRole.WRITE: Role.WRITE, AccessRole.ADMIN: Role.ADMIN}
+
+# The policy table: each action and the least role it needs on the object's project (or dataset).
+POLICY: dict[str, Role] = {
+    "project.view": Role.READ,
+    "project.edit_rules": Role.ADMIN,
+    "project.add_dataset": Role.WRITE,
+    "dataset.view": Role.READ,
+    "dataset.change": Role.WRITE,
+    "dataset.delete": Role.ADMIN,
+    "dataset.delete_sources": Role.ADMIN,
+    "version.view": Role.READ,
+    "version.create": Role.WRITE,
+    "version.change": Role.WRITE,
+    "version.publish": Role.WRITE,
+    "version.snapshot": Role.WRITE,
+    "version.delete": Role.WRITE,
+    "frames.view": Role.READ,
+    "frames.change": Role.WRITE,
+    "uploads.create": Role.WRITE,
+}
+
+
+class AccessDenied(ServiceError):
+    """The caller may see the object but not do this to it (HTTP 403)."""
+
+    code = "permission_denied"
+
+
+def _signed_in(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
+def project_role(user, project: Project) -> Role:
+    if not _signed_in(user):
+        return Role.NONE
+    if user.is_superuser:
+        return Role.ADMIN
+    rules = ProjectAccessRule.objects.filter(project=project).filter(Q(user=user) | Q(group__user=user))
+    return max((_ROLE_OF[r] for r in rules.values_list("role", flat=True)), default=Role.NONE)
+
+
+def dataset_role(user, dataset: Dataset) -> Role:
+    if not _signed_in(user):
+        return Role.NONE
+    if dataset.project_id is not None:
+        return project_role(user, dataset.project)
+    if user.is_superuser or dataset.created_by_id == user.pk:
+        return Role.ADMIN
+    return Role.WRITE
+
+
+def visible_projects(user) -> QuerySet[Project]:
+    if not _signed_in(user):
+        return Project.objects.none()
+    if user.is_superuser:
+        return Project.objects.all()
+    granted = ProjectAccessRule.objects.filter(Q(user=user) | Q(group__user=user)).values("project_id")
+    return Project.objects.filter(pk__in=granted)
+
+
+def visible_datasets(user) -> QuerySet[Dataset]:
+    if not _signed_in(user):
+        return Dataset.objects.none()
+    if user.is_superuser:
+        return Dataset.objects.all()
+    return Dataset.objects.filter(Q(project__isnull=True) | Q(project__in=visible_projects(user).values("pk")))
+
+
+def visible_versions(user) -> QuerySet[DatasetVersion]:
+    return DatasetVersion.objects.filter(dataset__in=visible_datasets(user).values("pk"))
+
+
+def require(user, role: Role, action: str, what: str) -> None:
+    """Refuse unless ``role`` allows ``action``: not visible -> NotFound, visible -> AccessDenied."""
+    needed = POLICY[action]
+    if role >= needed:
+        return
+    if role < Role.READ:
+        raise NotFound(f"{what} does not exist")
+    raise AccessDenied(f"{action.replace('.', ': ').replace('_', ' ')} needs the {needed.name.lower()} role on "
+                       f"{what}; you have {role.name.lower()}")
+
+
+def require_dataset(user, dataset: Dataset, action: str) -> None:
+    require(user, dataset_role(user, dataset), action, f"dataset {dataset.name!r}")
+
+
+def require_project(user, project: Project, action: str) -> None:
+    require(user, project_role(user, project), action, f"project {project.name!r}")
