@@ -47,6 +47,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "hyperdatasets.apps.HyperdatasetsConfig",
     "annotations.apps.AnnotationsConfig",
     "webui.apps.WebuiConfig",
@@ -60,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "hyperdatasets.api.signin_throttle.SignInThrottleMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -164,3 +169,37 @@ AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or os.environ.get("A
 AWS_LOCATION = os.environ.get("AWS_LOCATION", "")
 AWS_DEFAULT_ACL = None
 AWS_QUERYSTRING_AUTH = True
+
+# Request sizes: small bodies everywhere; bulk frame endpoints read their own (gzip allowed) up to this.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+HYPERDATASETS_FRAMES_MAX_BYTES = int(os.environ.get("HYPERDATASETS_FRAMES_MAX_BYTES", 256 * 1024 * 1024))
+HYPERDATASETS_SIGNIN_RATE = os.environ.get("HYPERDATASETS_SIGNIN_RATE", "10/min")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",  # first: unauthenticated calls answer 401
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["hyperdatasets.api.bodies.OrjsonRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "hyperdatasets.api.bodies.OrjsonParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "EXCEPTION_HANDLER": "hyperdatasets.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("HYPERDATASETS_TOKEN_RATE", "10/min")},
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "hyperdatasets API",
+    "DESCRIPTION": "Versioned computer-vision datasets: projects, datasets, versions, frames and uploads.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

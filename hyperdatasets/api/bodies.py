@@ -1,0 +1,79 @@
+"""Request and response bodies: orjson both ways, gzip request bodies, size limits."""
+
+from __future__ import annotations
+
+import zlib
+
+import orjson
+from django.conf import settings
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer
+
+from hyperdatasets.api.errors import PayloadTooLarge
+
+_CHUNK = 1024 * 1024
+
+
+class OrjsonRenderer(BaseRenderer):
+    media_type = "application/json"
+    format = "json"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        if data is None:
+            return b""
+        return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_UUID)
+
+
+class OrjsonParser(BaseParser):
+    """JSON bodies, optionally ``Content-Encoding: gzip``; at most the view's ``max_body_bytes`` (default
+    DATA_UPLOAD_MAX_MEMORY_SIZE) once decoded."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = parser_context["request"] if parser_context else None
+        encoding = request.META.get("HTTP_CONTENT_ENCODING", "").lower() if request is not None else ""
+        view = parser_context.get("view") if parser_context else None
+        limit = getattr(view, "max_body_bytes", None) or settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = read_limited(stream, limit)
+        if encoding == "gzip":
+            raw = gunzip_limited(raw, limit)
+        elif encoding not in ("", "identity"):
+            raise ParseError(f"unsupported Content-Encoding {encoding!r}; use gzip or none")
+        if not raw:
+            return {}
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise ParseError(f"JSON parse error: {exc}") from None
+
+
+def read_limited(stream, limit: int) -> bytes:
+    if stream is None:
+        return b""
+    parts, size = [], 0
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            return b"".join(parts)
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
+        parts.append(chunk)
+
+
+def gunzip_limited(raw: bytes, limit: int) -> bytes:
+    """Decompress, refusing output past ``limit`` (no decompression bombs)."""
+    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = decompressor.decompress(raw, limit + 1)
+    except zlib.error as exc:
+        raise ParseError(f"invalid gzip body: {exc}") from None
+    if len(out) > limit or decompressor.unconsumed_tail:
+        raise PayloadTooLarge(f"the decompressed body is larger than {limit} bytes")
+    return out
+
+
+

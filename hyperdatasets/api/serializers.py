@@ -1,0 +1,254 @@
+"""Input shapes (typed, so bad types are 400s naming the field) and output shapes (the OpenAPI contract).
+
+The rules themselves (names, sizes, graph rules) are the services'; serializers only type the JSON.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Subquery, Value, When
+from rest_framework import serializers
+
+from hyperdatasets.models import DatasetVersion, ProjectAccessRule, VersionStatus
+
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: numbers and booleans are refused rather than turned into text."""
+
+    default_error_messages = {"not_a_string": "must be a string"}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+JSON_OBJECT = serializers.DictField(required=False, allow_empty=True)
+
+
+class ProjectIn(serializers.Serializer):
+    name = StrictCharField()
+    description = StrictCharField(required=False, allow_blank=True)
+
+
+class ProjectOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    created = serializers.DateTimeField()
+    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+
+
+class RuleIn(serializers.Serializer):
+    user = StrictCharField(required=False, help_text="username")
+    group = StrictCharField(required=False, help_text="group name")
+    role = serializers.ChoiceField(choices=["read", "write", "admin"])
+
+    def validate(self, attrs):
+        if ("user" in attrs) == ("group" in attrs):
+            raise serializers.ValidationError({"user": ["give user or group, not both"]})
+        return attrs
+
+
+class RuleOut(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.username", allow_null=True, default=None)
+    group = serializers.CharField(source="group.name", allow_null=True, default=None)
+
+    class Meta:
+        model = ProjectAccessRule
+        fields = ["id", "user", "group", "role", "created"]
+
+
+class ProjectRef(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class DatasetCreateIn(serializers.Serializer):
+    dataset_name = StrictCharField()
+    dataset_project = StrictCharField(required=False, allow_null=True)
+    tags = serializers.ListField(child=StrictCharField(), required=False)
+    description = StrictCharField(required=False, allow_blank=True, allow_null=True)
+    metadata = JSON_OBJECT
+    raise_if_exists = serializers.BooleanField(required=False, default=False)
+
+
+class DatasetUpdateIn(serializers.Serializer):
+    name = StrictCharField(required=False)
+    description = StrictCharField(required=False, allow_blank=True)
+    metadata = serializers.DictField(required=False, allow_empty=True)
+    project_id = serializers.UUIDField(required=False, allow_null=True,
+                                       help_text="move to this project; null moves it out of any project")
+
+
+class TagsIn(serializers.Serializer):
+    tags = serializers.ListField(child=StrictCharField())
+
+
+class DatasetOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    project = ProjectRef(allow_null=True)
+    description = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField(), source="tag_names")
+    metadata = serializers.DictField()
+    is_example = serializers.BooleanField()
+    created = serializers.DateTimeField()
+    updated = serializers.DateTimeField()
+    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+    version_count = serializers.IntegerField()
+    current_version_id = serializers.UUIDField(allow_null=True)
+    current_frame_count = serializers.IntegerField(allow_null=True)
+
+
+def datasets_for_output(datasets):
+    """Annotate what DatasetOut shows, in a fixed number of queries whatever the page size."""
+    versions = DatasetVersion.objects.filter(dataset=OuterRef("pk"))
+    head = versions.annotate(
+        draft_first=Case(When(status=VersionStatus.DRAFT, then=Value(1)), default=Value(0),
+                         output_field=IntegerField()),
+        draft_depth=Case(When(status=VersionStatus.DRAFT, then=F("depth")), default=Value(0),
+                         output_field=IntegerField()),
+    ).order_by("-draft_first", "-draft_depth", "-number")
+    counts = versions.order_by().values("dataset").annotate(n=Count("pk")).values("n")
+    return datasets.select_related("project", "created_by").prefetch_related("tags").annotate(
+        version_count=Subquery(counts, output_field=IntegerField()),
+        current_version_id=Subquery(head.values("pk")[:1]),
+        current_frame_count=Subquery(head.values("frame_count")[:1]),
+    )
+
+
+class VersionCreateIn(serializers.Serializer):
+    version_name = StrictCharField()
+    parent_version_names = serializers.ListField(child=StrictCharField(), required=False)
+    parent_version_ids = serializers.ListField(child=serializers.UUIDField(), required=False)
+    raise_if_exists = serializers.BooleanField(required=False, default=False)
+    metadata = JSON_OBJECT
+    comment = StrictCharField(required=False, allow_blank=True)
+
+
+class SnapshotIn(serializers.Serializer):
+    publish_name = StrictCharField(required=False, allow_null=True)
+    child_name = StrictCharField(required=False, allow_null=True)
+    child_metadata = serializers.DictField(required=False, allow_null=True)
+    child_comment = StrictCharField(required=False, allow_null=True, allow_blank=True)
+
+
+class VersionUpdateIn(serializers.Serializer):
+    name = StrictCharField(required=False)
+    comment = StrictCharField(required=False, allow_blank=True)
+
+
+class MetadataIO(serializers.Serializer):
+    metadata = serializers.DictField(allow_empty=True)
+
+
+class MaskLabelEntry(serializers.Serializer):
+    value = serializers.ListField(child=serializers.IntegerField(), min_length=3, max_length=3)
+    labels = serializers.ListField(child=StrictCharField(), min_length=1)
+
+
+class MaskLabelsIO(serializers.Serializer):
+    mask_labels = serializers.ListField(child=MaskLabelEntry(), help_text="in order: [{value: [r,g,b], labels}]")
+
+
+class VersionOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    dataset_id = serializers.UUIDField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=VersionStatus.values)
+    parent_ids = serializers.SerializerMethodField()
+    metadata = serializers.DictField()
+    comment = serializers.CharField()
+    depth = serializers.IntegerField()
+    frame_count = serializers.IntegerField()
+    created = serializers.DateTimeField()
+    published = serializers.DateTimeField(allow_null=True)
+    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+
+    def get_parent_ids(self, version) -> list[str]:
+        return [str(link.parent_id) for link in version.parent_links.all()]
+
+
+class VersionLookupOut(serializers.Serializer):
+    version = VersionOut()
+    warning = serializers.CharField(allow_null=True)
+
+
+def versions_for_output(versions):
+    return versions.select_related("created_by").prefetch_related("parent_links")
+
+
+class DeleteDatasetOut(serializers.Serializer):
+    deleted = serializers.BooleanField()
+    dataset_id = serializers.UUIDField()
+    delete_sources = serializers.BooleanField()
+
+
+class FramesIn(serializers.Serializer):
+    frames = serializers.ListField(child=serializers.DictField(), help_text="frame documents")
+
+
+class FrameIdsIn(serializers.Serializer):
+    frame_ids = serializers.ListField(child=StrictCharField())
+
+
+class FrameFailureOut(serializers.Serializer):
+    index = serializers.IntegerField()
+    id = serializers.CharField(allow_null=True)
+    field = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField()
+
+
+class FrameWriteOut(serializers.Serializer):
+    saved = serializers.IntegerField()
+    saved_ids = serializers.ListField(child=serializers.CharField())
+    failed = serializers.IntegerField()
+    failures = FrameFailureOut(many=True)
+    batch = serializers.CharField(help_text="what a partly invalid batch does")
+
+
+class FrameDeleteOut(serializers.Serializer):
+    deleted = serializers.ListField(child=serializers.CharField())
+    missing = serializers.ListField(child=serializers.CharField())
+
+
+class FramePageOut(serializers.Serializer):
+    frames = serializers.ListField(child=serializers.DictField())
+    next_cursor = serializers.CharField(allow_null=True)
+
+
+class FramesByIdOut(serializers.Serializer):
+    frames = serializers.DictField(child=serializers.DictField())
+    missing = serializers.ListField(child=serializers.CharField())
+
+
+class CountOut(serializers.Serializer):
+    count = serializers.IntegerField()
+
+
+class StatsOut(serializers.Serializer):
+    frames = serializers.IntegerField()
+    annotated = serializers.IntegerField()
+    unannotated = serializers.IntegerField()
+    labels = serializers.DictField(child=serializers.IntegerField())
+    content_types = serializers.DictField(child=serializers.IntegerField())
+
+
+class UploadIn(serializers.Serializer):
+    file = serializers.FileField()
+    kind = serializers.ChoiceField(choices=["source", "preview", "mask"], default="source")
+
+
+class UploadOut(serializers.Serializer):
+    uri = serializers.CharField()
+    content_type = serializers.CharField(allow_null=True)
+    size = serializers.IntegerField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+
+

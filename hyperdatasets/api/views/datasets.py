@@ -1,0 +1,146 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hyperdatasets.access import require_project, visible_datasets, visible_projects
+from hyperdatasets.api import serializers as s
+from hyperdatasets.api.views.common import NameCursorPagination, dataset_for, paginate, parsed, query_bool
+from hyperdatasets.exceptions import NotFound
+from hyperdatasets.models import Project
+from hyperdatasets.selectors.datasets import dataset_get, dataset_list, parse_uuid
+from hyperdatasets.services.datasets import dataset_create, dataset_delete, dataset_update, version_create_new_dataset
+from hyperdatasets.services.tags import dataset_tags_add, dataset_tags_remove
+from hyperdatasets.services.uploads import upload_store
+
+
+def _dataset_out(request, dataset_id) -> dict:
+    dataset = s.datasets_for_output(visible_datasets(request.user)).get(pk=dataset_id)
+    return s.DatasetOut(dataset).data
+
+
+def _create_kwargs(request, data: dict) -> dict:
+    project_name = data.get("dataset_project")
+    if project_name is not None:
+        project = Project.objects.filter(name=project_name).first()
+        if project is not None:
+            if not visible_projects(request.user).filter(pk=project.pk).exists():
+                raise NotFound(f"project {project_name!r} does not exist")
+            require_project(request.user, project, "project.add_dataset")
+    return {
+        "dataset_name": data["dataset_name"], "dataset_project": project_name, "tags": data.get("tags"),
+        "description": data.get("description"), "metadata": data.get("metadata"),
+        "raise_if_exists": data.get("raise_if_exists", False), "user": request.user,
+    }
+
+
+LIST_FILTERS = [
+    OpenApiParameter("project", str, description="project id"),
+    OpenApiParameter("tag", str), OpenApiParameter("name", str, description="part of the name"),
+    OpenApiParameter("is_example", bool),
+]
+
+
+class DatasetListView(APIView):
+    @extend_schema(parameters=LIST_FILTERS, responses=s.DatasetOut(many=True), operation_id="datasets_list")
+    def get(self, request):
+        params = request.query_params
+        project = None
+        if params.get("project"):
+            project = visible_projects(request.user).filter(pk=parse_uuid("project", params["project"])).first()
+            if project is None:
+                raise NotFound(f"project {params['project']} does not exist")
+        datasets = dataset_list(project=project, tag=params.get("tag") or None, name=params.get("name") or None)
+        datasets = datasets.filter(pk__in=visible_datasets(request.user).values("pk"))
+        if "is_example" in params:
+            datasets = datasets.filter(is_example=query_bool(request, "is_example"))
+        return paginate(self, request, s.datasets_for_output(datasets), NameCursorPagination, s.DatasetOut)
+
+    @extend_schema(request=s.DatasetCreateIn, responses={201: s.DatasetOut})
+    def post(self, request):
+        dataset = dataset_create(**_create_kwargs(request, parsed(s.DatasetCreateIn, request.data)))
+        return Response(_dataset_out(request, dataset.pk), status=201)
+
+
+class DatasetCreateNewView(APIView):
+    """The create-new-dataset variant: the same rules, answering with the dataset's current version."""
+
+    @extend_schema(request=s.DatasetCreateIn, responses={201: s.VersionOut})
+    def post(self, request):
+        version = version_create_new_dataset(**_create_kwargs(request, parsed(s.DatasetCreateIn, request.data)))
+        version = s.versions_for_output(type(version).objects.filter(pk=version.pk)).get()
+        return Response(s.VersionOut(version).data, status=201)
+
+
+class DatasetLookupView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("dataset_name", str, required=True),
+                               OpenApiParameter("dataset_project", str)], responses=s.DatasetOut)
+    def get(self, request):
+        dataset = dataset_get(dataset_name=request.query_params.get("dataset_name"),
+                              project_name=request.query_params.get("dataset_project"),
+                              queryset=visible_datasets(request.user))
+        return Response(_dataset_out(request, dataset.pk))
+
+
+class DatasetDetailView(APIView):
+    @extend_schema(responses=s.DatasetOut)
+    def get(self, request, dataset_id):
+        return Response(_dataset_out(request, dataset_for(request, dataset_id, "dataset.view").pk))
+
+    @extend_schema(request=s.DatasetUpdateIn, responses=s.DatasetOut)
+    def patch(self, request, dataset_id):
+        dataset = dataset_for(request, dataset_id, "dataset.change")
+        data = parsed(s.DatasetUpdateIn, request.data)
+        move = "project_id" in data
+        target = None
+        if move and data["project_id"] is not None:
+            target = visible_projects(request.user).filter(pk=data["project_id"]).first()
+            if target is None:
+                raise NotFound(f"project {data['project_id']} does not exist")
+            require_project(request.user, target, "project.add_dataset")
+        if move and dataset.project_id is not None and (target is None or target.pk != dataset.project_id):
+            require_project(request.user, dataset.project, "project.add_dataset")
+        dataset_update(dataset, name=data.get("name"), description=data.get("description"),
+                       metadata=data.get("metadata"), project=target, move_project=move)
+        return Response(_dataset_out(request, dataset.pk))
+
+    @extend_schema(parameters=[OpenApiParameter("delete_all_versions", bool), OpenApiParameter("force", bool),
+                               OpenApiParameter("delete_sources", bool)], responses=s.DeleteDatasetOut)
+    def delete(self, request, dataset_id):
+        delete_all = query_bool(request, "delete_all_versions")
+        delete_sources = delete_all and query_bool(request, "delete_sources")
+        dataset = dataset_for(request, dataset_id, "dataset.delete_sources" if delete_sources else "dataset.delete")
+        dataset_delete(dataset, delete_all_versions=delete_all, force=query_bool(request, "force"),
+                       delete_sources=delete_sources)
+        return Response({"deleted": True, "dataset_id": dataset.pk, "delete_sources": delete_sources})
+
+
+class DatasetTagsAddView(APIView):
+    @extend_schema(request=s.TagsIn, responses=s.DatasetOut)
+    def post(self, request, dataset_id):
+        dataset = dataset_for(request, dataset_id, "dataset.change")
+        dataset_tags_add(dataset, parsed(s.TagsIn, request.data)["tags"])
+        return Response(_dataset_out(request, dataset.pk))
+
+
+class DatasetTagsRemoveView(APIView):
+    @extend_schema(request=s.TagsIn, responses=s.DatasetOut)
+    def post(self, request, dataset_id):
+        dataset = dataset_for(request, dataset_id, "dataset.change")
+        dataset_tags_remove(dataset, parsed(s.TagsIn, request.data)["tags"])
+        return Response(_dataset_out(request, dataset.pk))
+
+
+class DatasetUploadView(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request={"multipart/form-data": s.UploadIn}, responses={201: s.UploadOut})
+    def post(self, request, dataset_id):
+        dataset = dataset_for(request, dataset_id, "uploads.create")
+        data = parsed(s.UploadIn, {"file": request.data.get("file"), "kind": request.data.get("kind", "source")})
+        upload = data["file"]
+        stored = upload_store(dataset, kind=data["kind"], filename=upload.name, fileobj=upload, size=upload.size,
+                              content_type=upload.content_type)
+        return Response(stored.as_dict(), status=201)
+
+

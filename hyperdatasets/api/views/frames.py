@@ -1,0 +1,148 @@
+"""Frame endpoints. Bulk bodies are parsed with orjson and handed to the services as they are: no serializer
+per frame. A request may hold HYPERDATASETS_FRAMES_MAX_BYTES of JSON (gzip allowed), 50,000 frames."""
+
+import orjson
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hyperdatasets.api import serializers as s
+from hyperdatasets.api.views.common import BATCH_SEMANTICS, version_for
+from hyperdatasets.exceptions import InvalidInput, NotFound
+from hyperdatasets.selectors.frames import frames_get, frames_page, version_label_stats, versions_diff
+from hyperdatasets.services.frames import frames_delete, frames_update, frames_upsert
+
+
+def _list_field(request, name: str) -> list:
+    body = request.data
+    items = body.get(name) if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        raise InvalidInput.for_field(name, "must be a list in a JSON object body")
+    return items
+
+
+def _write_out(result) -> dict:
+    return {"saved": len(result.saved), "saved_ids": result.saved, "failed": len(result.failures),
+            "failures": [f.as_dict() for f in result.failures], "batch": BATCH_SEMANTICS}
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", str), OpenApiParameter("limit", int, description="1-1000, default 100"),
+    OpenApiParameter("label", str), OpenApiParameter("meta_key", str, description="dotted key path in meta"),
+    OpenApiParameter("meta_value", str, description="JSON value (e.g. 3, true, \"left\") or a plain string"),
+]
+
+
+def _meta_value(raw: str | None):
+    if raw is None:
+        return None
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw
+    return value if isinstance(value, str | int | float | bool) else raw
+
+
+class VersionFramesView(APIView):
+    max_body_bytes = settings.HYPERDATASETS_FRAMES_MAX_BYTES
+
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=s.FramePageOut, operation_id="versions_frames_page")
+    def get(self, request, version_id):
+        version = version_for(request, version_id, "frames.view")
+        params = request.query_params
+        try:
+            limit = int(params.get("limit", 100))
+        except ValueError:
+            raise InvalidInput.for_field("limit", "must be an integer from 1 to 1000") from None
+        meta_key = params.get("meta_key") or None
+        if meta_key is not None and "meta_value" not in params:
+            raise InvalidInput.for_field("meta_value", "is required with meta_key")
+        page = frames_page(version, cursor=params.get("cursor") or None, limit=limit,
+                           label=params.get("label") or None, meta_key=meta_key,
+                           meta_value=_meta_value(params.get("meta_value")) if meta_key else None)
+        return Response({"frames": page.frames, "next_cursor": page.next_cursor})
+
+    @extend_schema(request=s.FramesIn, responses=s.FrameWriteOut, description=BATCH_SEMANTICS)
+    def post(self, request, version_id):
+        version = version_for(request, version_id, "frames.change")
+        return Response(_write_out(frames_upsert(version, _list_field(request, "frames"))))
+
+    @extend_schema(request=s.FramesIn, responses=s.FrameWriteOut,
+                   description="Merge into existing frames. " + BATCH_SEMANTICS)
+    def patch(self, request, version_id):
+        version = version_for(request, version_id, "frames.change")
+        return Response(_write_out(frames_update(version, _list_field(request, "frames"))))
+
+
+class VersionFramesDeleteView(APIView):
+    max_body_bytes = settings.HYPERDATASETS_FRAMES_MAX_BYTES
+
+    @extend_schema(request=s.FrameIdsIn, responses=s.FrameDeleteOut)
+    def post(self, request, version_id):
+        version = version_for(request, version_id, "frames.change")
+        result = frames_delete(version, _list_field(request, "frame_ids"))
+        return Response({"deleted": result.deleted, "missing": result.missing})
+
+
+class VersionFramesLookupView(APIView):
+    max_body_bytes = settings.HYPERDATASETS_FRAMES_MAX_BYTES
+
+    @extend_schema(request=s.FrameIdsIn, responses=s.FramesByIdOut)
+    def post(self, request, version_id):
+        version = version_for(request, version_id, "frames.view")
+        ids = _list_field(request, "frame_ids")
+        if any(not isinstance(i, str) for i in ids) or len(ids) > 10_000:
+            raise InvalidInput.for_field("frame_ids", "must be at most 10000 strings")
+        found = frames_get(version, ids)
+        return Response({"frames": found, "missing": [i for i in dict.fromkeys(ids) if i not in found]})
+
+
+class VersionFrameDetailView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, version_id, frame_id):
+        version = version_for(request, version_id, "frames.view")
+        found = frames_get(version, [frame_id])
+        if frame_id not in found:
+            raise NotFound(f"frame {frame_id!r} does not exist in version {version.name!r}")
+        return Response(found[frame_id])
+
+
+class VersionFramesCountView(APIView):
+    @extend_schema(responses=s.CountOut)
+    def get(self, request, version_id):
+        return Response({"count": version_for(request, version_id, "frames.view").frame_count})
+
+
+class VersionStatsView(APIView):
+    @extend_schema(responses=s.StatsOut)
+    def get(self, request, version_id):
+        return Response(version_label_stats(version_for(request, version_id, "frames.view")))
+
+
+class VersionDiffView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("other", str, required=True, description="id of the version to compare to")],
+        responses={(200, "application/x-ndjson"): OpenApiTypes.STR},
+        description="Streams one JSON line per changed frame id going from this version to `other` "
+                    '({"change": "added"|"removed"|"modified", "id": ...}), then {"counts": {...}}.',
+    )
+    def get(self, request, version_id):
+        base = version_for(request, version_id, "frames.view")
+        other_id = request.query_params.get("other")
+        if not other_id:
+            raise InvalidInput.for_field("other", "the id of the version to compare to is required")
+        other = version_for(request, other_id, "frames.view")
+        if other.dataset_id != base.dataset_id:
+            raise InvalidInput.for_field("other", "both versions must belong to the same dataset")
+
+        def lines():
+            counts = {"added": 0, "removed": 0, "modified": 0}
+            for change, fid in versions_diff(base, other):
+                counts[change] += 1
+                yield orjson.dumps({"change": change, "id": fid}) + b"\n"
+            yield orjson.dumps({"counts": counts}) + b"\n"
+
+        return StreamingHttpResponse(lines(), content_type="application/x-ndjson")
