@@ -13,6 +13,11 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
+def pytest_configure(config):
+    # Hashing passwords with PBKDF2 for every test user would dominate the suite's time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_sessionstart(session):
     db = settings.DATABASES["default"]
     if db["ENGINE"] == "django.db.backends.postgresql":

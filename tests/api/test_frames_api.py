@@ -1,0 +1,131 @@
+import gzip
+
+import orjson
+import pytest
+from django.test import override_settings
+
+from tests.api.conftest import error_of
+from tests.factories import frame
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def head(clients, dataset):
+    return clients["write"].get(f"/api/datasets/{dataset.pk}/head/").json()
+
+
+def _post_json(client, url, body, **extra):
+    return client.post(url, orjson.dumps(body), content_type="application/json", **extra)
+
+
+def test_bulk_add_page_get_count_stats(clients, head):
+    client = clients["write"]
+    url = f"/api/versions/{head['id']}/frames/"
+    frames = [frame(f"f{i:05d}", labels=[["car"]] if i % 2 else []) for i in range(10_000)]
+    frames.append({"id": "bad", "sources": []})
+    response = _post_json(client, url, {"frames": frames})
+    assert response.status_code == 200, response.content[:500]
+    body = response.json()
+    assert body["saved"] == 10_000 and body["failed"] == 1
+    assert body["failures"] == [{"index": 10_000, "id": "bad", "field": "sources",
+                                 "reason": "at least one source is required"}]
+    assert "not saved" in body["batch"]
+    assert client.get(url + "count/").json() == {"count": 10_000}
+    stats = client.get(f"/api/versions/{head['id']}/stats/").json()
+    assert stats["labels"] == {"car": 5000} and stats["annotated"] == 5000 and stats["unannotated"] == 5000
+    page = client.get(url + "?limit=3").json()
+    assert [f["id"] for f in page["frames"]] == ["f00000", "f00001", "f00002"]
+    second = client.get(url + f"?limit=3&cursor={page['next_cursor']}").json()
+    assert [f["id"] for f in second["frames"]] == ["f00003", "f00004", "f00005"]
+    assert client.get(url + "f00007/").json()["rois"][0]["label"] == ["car"]
+    assert client.get(url + "nope/").status_code == 404
+    lookup = _post_json(client, url + "lookup/", {"frame_ids": ["f00001", "zzz"]}).json()
+    assert list(lookup["frames"]) == ["f00001"] and lookup["missing"] == ["zzz"]
+    labelled = client.get(url + "?label=car&limit=2").json()
+    assert [f["id"] for f in labelled["frames"]] == ["f00001", "f00003"]
+
+
+def test_gzip_body_and_size_limit(clients, head):
+    client = clients["write"]
+    url = f"/api/versions/{head['id']}/frames/"
+    body = gzip.compress(orjson.dumps({"frames": [frame("zipped")]}))
+    response = client.post(url, body, content_type="application/json", HTTP_CONTENT_ENCODING="gzip")
+    assert response.status_code == 200 and response.json()["saved_ids"] == ["zipped"]
+    broken = client.post(url, b"not gzip", content_type="application/json", HTTP_CONTENT_ENCODING="gzip")
+    assert broken.status_code == 400
+    with override_settings(HYPERDATASETS_FRAMES_MAX_BYTES=1000):
+        from hyperdatasets.api.views import frames as frame_views
+
+        frame_views.VersionFramesView.max_body_bytes = 1000
+        try:
+            big = _post_json(client, url, {"frames": [frame(f"x{i}") for i in range(50)]})
+            bomb = client.post(url, gzip.compress(b" " * 100_000), content_type="application/json",
+                               HTTP_CONTENT_ENCODING="gzip")
+        finally:
+            frame_views.VersionFramesView.max_body_bytes = frame_views.settings.HYPERDATASETS_FRAMES_MAX_BYTES
+    assert big.status_code == 413 and error_of(big)["code"] == "too_large"
+    assert bomb.status_code == 413
+
+
+def test_update_delete_and_diff(clients, dataset, head):
+    client = clients["write"]
+    url = f"/api/versions/{head['id']}/frames/"
+    _post_json(client, url, {"frames": [frame("a", meta={"x": 1}), frame("b"), frame("c")]})
+    patched = client.patch(url, orjson.dumps({"frames": [{"id": "a", "meta": {"y": 2}}, {"id": "zz"}]}),
+                           content_type="application/json").json()
+    assert patched["saved_ids"] == ["a"] and patched["failures"][0]["id"] == "zz"
+    assert client.get(url + "a/").json()["meta"] == {"x": 1, "y": 2}
+    child = client.post(f"/api/datasets/{dataset.pk}/snapshot/", {}, format="json").json()
+    child_url = f"/api/versions/{child['id']}/frames/"
+    deleted = _post_json(client, child_url + "delete/", {"frame_ids": ["b", "nope"]}).json()
+    assert deleted == {"deleted": ["b"], "missing": ["nope"]}
+    _post_json(client, child_url, {"frames": [frame("d"), frame("c", labels=[["new"]])]})
+    diff = client.get(f"/api/versions/{head['id']}/diff/?other={child['id']}")
+    assert diff.status_code == 200 and diff["Content-Type"] == "application/x-ndjson"
+    lines = [orjson.loads(line) for line in b"".join(diff.streaming_content).splitlines()]
+    assert sorted((x["change"], x["id"]) for x in lines[:-1]) == [("added", "d"), ("modified", "c"),
+                                                                 ("removed", "b")]
+    assert lines[-1] == {"counts": {"added": 1, "removed": 1, "modified": 1}}
+    assert client.get(f"/api/versions/{head['id']}/diff/").status_code == 400
+
+
+def test_frame_endpoint_refusals(clients, head):
+    client = clients["write"]
+    url = f"/api/versions/{head['id']}/frames/"
+    assert _post_json(client, url, {"frames": "nope"}).status_code == 400
+    assert _post_json(client, url, [frame("a")]).status_code == 400
+    assert client.get(url + "?limit=0").status_code == 400
+    assert client.get(url + "?limit=abc").status_code == 400
+    assert client.get(url + "?cursor=garbage").status_code == 400
+    assert client.get(url + "?meta_key=a").status_code == 400
+    assert _post_json(client, url + "delete/", {"frame_ids": [1]}).status_code == 400
+    assert _post_json(client, url + "lookup/", {"frame_ids": [1]}).status_code == 400
+
+
+def test_meta_filter(clients, head):
+    client = clients["write"]
+    url = f"/api/versions/{head['id']}/frames/"
+    _post_json(client, url, {"frames": [frame("a", meta={"cam": "left", "n": 1}), frame("b", meta={"cam": "right"})]})
+    assert [f["id"] for f in client.get(url + "?meta_key=cam&meta_value=left").json()["frames"]] == ["a"]
+    assert [f["id"] for f in client.get(url + "?meta_key=n&meta_value=1").json()["frames"]] == ["a"]
+
+
+def test_upload(clients, dataset, tmp_path, settings):
+    import io
+
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (5, 7)).save(buffer, format="PNG")
+    buffer.seek(0)
+    buffer.name = "cam.png"
+    response = clients["write"].post(f"/api/datasets/{dataset.pk}/uploads/", {"file": buffer, "kind": "mask"},
+                                     format="multipart")
+    assert response.status_code == 201, response.content
+    assert response.json()["uri"].startswith("file://") and response.json()["width"] == 5
+    missing = clients["write"].post(f"/api/datasets/{dataset.pk}/uploads/", {"kind": "mask"}, format="multipart")
+    assert missing.status_code == 400 and "file" in error_of(missing)["details"]
+    assert clients["read"].post(f"/api/datasets/{dataset.pk}/uploads/", {"file": buffer},
+                                format="multipart").status_code == 403

@@ -1,0 +1,149 @@
+"""Every API endpoint x every role, from one table. Fails when an endpoint is missing from the table."""
+
+import io
+from enum import Enum
+
+import pytest
+from django.urls import URLPattern
+from PIL import Image
+
+from hyperdatasets.api import urls as api_urls
+from hyperdatasets.models import ProjectAccessRule
+from hyperdatasets.selectors.versions import version_head
+from hyperdatasets.services.frames import frames_upsert
+from hyperdatasets.services.versions import version_create, version_publish
+from tests.api.conftest import ROLES
+from tests.factories import frame
+
+pytestmark = pytest.mark.django_db
+
+
+class Need(Enum):
+    PUBLIC = "public"        # no sign-in needed
+    SIGNED_IN = "signed in"  # any signed-in user (results are scoped)
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+def _png():
+    buffer = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(buffer, format="PNG")
+    buffer.seek(0)
+    buffer.name = "x.png"
+    return {"file": buffer, "kind": "source"}
+
+
+# (url name, method): (least role, path suffix/query, body)
+MATRIX = {
+    ("api-schema", "GET"): (Need.PUBLIC, "", None),
+    ("api-docs", "GET"): (Need.PUBLIC, "", None),
+    ("api-token", "POST"): (Need.PUBLIC, "", {"username": "nobody", "password": "x"}),
+    ("api-me", "GET"): (Need.SIGNED_IN, "", None),
+    ("api-projects", "GET"): (Need.SIGNED_IN, "", None),
+    ("api-projects", "POST"): (Need.SIGNED_IN, "", {"name": "new-project"}),
+    ("api-project", "GET"): (Need.READ, "", None),
+    ("api-project-rules", "GET"): (Need.READ, "", None),
+    ("api-project-rules", "POST"): (Need.ADMIN, "", {"user": "outsider", "role": "read"}),
+    ("api-project-rule", "DELETE"): (Need.ADMIN, "", None),
+    ("api-datasets", "GET"): (Need.SIGNED_IN, "", None),
+    ("api-datasets", "POST"): (Need.WRITE, "", {"dataset_name": "new", "dataset_project": "vision"}),
+    ("api-datasets-create-new", "POST"): (Need.WRITE, "", {"dataset_name": "new", "dataset_project": "vision"}),
+    ("api-datasets-lookup", "GET"): (Need.READ, "?dataset_name=cars", None),
+    ("api-dataset", "GET"): (Need.READ, "", None),
+    ("api-dataset", "PATCH"): (Need.WRITE, "", {"description": "changed"}),
+    ("api-dataset", "DELETE"): (Need.ADMIN, "?delete_all_versions=true&force=true", None),
+    ("api-dataset-tags-add", "POST"): (Need.WRITE, "", {"tags": ["x"]}),
+    ("api-dataset-tags-remove", "POST"): (Need.WRITE, "", {"tags": ["t1"]}),
+    ("api-dataset-uploads", "POST"): (Need.WRITE, "", "upload"),
+    ("api-versions", "GET"): (Need.READ, "", None),
+    ("api-versions", "POST"): (Need.WRITE, "", {"version_name": "child", "parent_version_names": ["pub"]}),
+    ("api-versions-lookup", "GET"): (Need.READ, "?version_name=pub", None),
+    ("api-dataset-head", "GET"): (Need.READ, "", None),
+    ("api-dataset-snapshot", "POST"): (Need.WRITE, "", {"publish_name": "snap"}),
+    ("api-version", "GET"): (Need.READ, "", None),
+    ("api-version", "PATCH"): (Need.WRITE, "", {"comment": "c"}),
+    ("api-version", "DELETE"): (Need.WRITE, "", None),
+    ("api-version-publish", "POST"): (Need.WRITE, "", None),
+    ("api-version-metadata", "GET"): (Need.READ, "", None),
+    ("api-version-metadata", "PUT"): (Need.WRITE, "", {"metadata": {"a": 1}}),
+    ("api-version-mask-labels", "GET"): (Need.READ, "", None),
+    ("api-version-mask-labels", "PUT"): (Need.WRITE, "", {"mask_labels": [{"value": [1, 1, 1], "labels": ["x"]}]}),
+    ("api-frames", "GET"): (Need.READ, "", None),
+    ("api-frames", "POST"): (Need.WRITE, "", {"frames": [frame("new")]}),
+    ("api-frames", "PATCH"): (Need.WRITE, "", {"frames": [{"id": "a", "meta": {"k": 1}}]}),
+    ("api-frames-delete", "POST"): (Need.WRITE, "", {"frame_ids": ["a"]}),
+    ("api-frames-lookup", "POST"): (Need.READ, "", {"frame_ids": ["a"]}),
+    ("api-frames-count", "GET"): (Need.READ, "", None),
+    ("api-frame", "GET"): (Need.READ, "", None),
+    ("api-version-stats", "GET"): (Need.READ, "", None),
+    ("api-version-diff", "GET"): (Need.READ, "?other={published}", None),
+}
+
+# What each role may do in project "vision" (outsider: signed in, no rule there).
+GRANTED = {
+    "anonymous": {Need.PUBLIC},
+    "outsider": {Need.PUBLIC, Need.SIGNED_IN},
+    "read": {Need.PUBLIC, Need.SIGNED_IN, Need.READ},
+    "write": {Need.PUBLIC, Need.SIGNED_IN, Need.READ, Need.WRITE},
+    "admin": set(Need),
+    "superuser": set(Need),
+}
+
+
+def _endpoints():
+    for pattern in api_urls.urlpatterns:
+        assert isinstance(pattern, URLPattern)
+        view = pattern.callback.cls
+        for method in ("get", "post", "put", "patch", "delete"):
+            if hasattr(view, method):
+                yield pattern.name, method.upper()
+
+
+def test_every_endpoint_is_in_the_table():
+    endpoints = set(_endpoints())
+    assert endpoints - set(MATRIX) == set(), "endpoints missing from MATRIX"
+    assert set(MATRIX) - endpoints == set(), "MATRIX names endpoints that do not exist"
+
+
+def _path(name, ctx):
+    from django.urls import reverse
+
+    kwargs = {}
+    pattern = next(p for p in api_urls.urlpatterns if p.name == name)
+    for key in pattern.pattern.converters:
+        kwargs[key] = ctx[key]
+    return reverse(name, kwargs=kwargs)
+
+
+@pytest.fixture
+def ctx(people, dataset):
+    head = version_head(dataset)
+    frames_upsert(head, [frame("a")])
+    published = version_publish(version_create(dataset, version_name="pub"))
+    rule = ProjectAccessRule.objects.get(project=people["project"], user=people["reader"])
+    return {"project_id": people["project"].pk, "dataset_id": dataset.pk, "version_id": head.pk,
+            "rule_id": rule.pk, "frame_id": "a", "published": published.pk}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(MATRIX), ids=lambda e: f"{e[1]} {e[0]}")
+def test_permission(endpoint, role, clients, ctx):
+    name, method = endpoint
+    need, suffix, body = MATRIX[endpoint]
+    path = _path(name, ctx) + suffix.format(**ctx)
+    client = clients[role]
+    if body == "upload":
+        response = client.post(path, _png(), format="multipart")
+    else:
+        response = getattr(client, method.lower())(path, body, format="json") if body is not None else \
+            getattr(client, method.lower())(path)
+    status = response.status_code
+    if need in GRANTED[role]:
+        assert status not in (401, 403, 404) and status < 500, (status, getattr(response, "content", b"")[:300])
+    elif role == "anonymous":
+        assert status == 401, status
+    elif role == "outsider" or need is Need.READ:
+        assert status == 404, status  # cannot see it: not found, not forbidden
+    else:
+        assert status == 403, status
