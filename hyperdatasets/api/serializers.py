@@ -11,7 +11,6 @@ from rest_framework import serializers
 from hyperdatasets.models import DatasetVersion, ProjectAccessRule, VersionStatus
 
 
-
 class StrictCharField(serializers.CharField):
     """A string, and only a string: numbers and booleans are refused rather than turned into text."""
 
@@ -252,3 +251,13 @@ class UploadOut(serializers.Serializer):
     height = serializers.IntegerField(allow_null=True)
 
 
+
+
+def paginated(serializer_class) -> serializers.Serializer:
+    """The OpenAPI shape of a keyset-paginated list of ``serializer_class``."""
+    name = f"Paginated{serializer_class.__name__}List"
+    return type(name, (serializers.Serializer,), {
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": serializer_class(many=True),
+    })()

@@ -42,7 +42,7 @@ LIST_FILTERS = [
 
 
 class DatasetListView(APIView):
-    @extend_schema(parameters=LIST_FILTERS, responses=s.DatasetOut(many=True), operation_id="datasets_list")
+    @extend_schema(parameters=LIST_FILTERS, responses=s.paginated(s.DatasetOut), operation_id="datasets_list")
     def get(self, request):
         params = request.query_params
         project = None

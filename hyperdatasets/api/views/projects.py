@@ -13,7 +13,7 @@ from hyperdatasets.services.projects import project_create, project_rule_delete,
 
 
 class ProjectListView(APIView):
-    @extend_schema(responses=s.ProjectOut(many=True), operation_id="projects_list")
+    @extend_schema(responses=s.paginated(s.ProjectOut), operation_id="projects_list")
     def get(self, request):
         projects = visible_projects(request.user).select_related("created_by")
         return paginate(self, request, projects, NameCursorPagination, s.ProjectOut)

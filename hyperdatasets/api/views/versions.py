@@ -32,7 +32,7 @@ def _version_out(version_id) -> dict:
 
 class DatasetVersionListView(APIView):
     @extend_schema(parameters=[OpenApiParameter("only_published", bool), OpenApiParameter("only_draft", bool)],
-                   responses=s.VersionOut(many=True), operation_id="datasets_versions_list")
+                   responses=s.paginated(s.VersionOut), operation_id="datasets_versions_list")
     def get(self, request, dataset_id):
         dataset = dataset_for(request, dataset_id, "version.view")
         versions = version_list(dataset, only_published=query_bool(request, "only_published"),

@@ -1,0 +1,31 @@
+"""schemathesis against the OpenAPI schema, in process: no 5xx and every response matches the schema."""
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error, response_schema_conformance
+
+from hyperdatasets.selectors.versions import version_head
+from hyperdatasets.services.datasets import dataset_create
+from hyperdatasets.services.frames import frames_upsert
+from tests.factories import frame
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+
+
+@pytest.fixture
+def token(django_user_model):
+    user = django_user_model.objects.create_superuser(username="fuzz", password="pw-fuzz-123")
+    dataset = dataset_create(dataset_name="fuzzed", user=user)
+    frames_upsert(version_head(dataset), [frame("a", labels=[["car"]])])
+    return Token.objects.create(user=user).key
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_matches_schema(case, token):
+    case.call_and_validate(headers={"Authorization": f"Token {token}"},
+                           checks=[not_a_server_error, response_schema_conformance])
