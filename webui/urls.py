@@ -6,4 +6,5 @@ app_name = "webui"
 
 urlpatterns = [
     path("", views.dataset_index, name="dataset-index"),
+    path("account/", views.account, name="account"),
 ]

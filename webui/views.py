@@ -14,3 +14,18 @@ def dataset_index(request: HttpRequest) -> HttpResponse:
     datasets = datasets.annotate(version_count=Count("versions", distinct=True))
     rows = [{"dataset": d, "head": version_head(d)} for d in datasets[:200]]
     return render(request, "webui/dataset_index.html", {"rows": rows})
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's page: create or rotate the API token; a new token is shown once, never again."""
+    from rest_framework.authtoken.models import Token
+
+    new_token = None
+    if request.method == "POST":
+        Token.objects.filter(user=request.user).delete()
+        new_token = Token.objects.create(user=request.user).key
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "webui/account.html", {
+        "has_token": token is not None, "token_created": token.created if token else None, "new_token": new_token,
+    })
