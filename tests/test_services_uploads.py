@@ -64,3 +64,14 @@ def test_s3_upload_through_django_storages(s3_server, s3_bucket):
     body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
     assert body == image.getvalue()
     assert (stored.width, stored.height) == (8, 4)
+
+
+def test_relative_path_kept_and_checked(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    dataset = dataset_create(dataset_name="up-path")
+    image = _png()
+    stored = upload_store(dataset, kind="source", filename="a.png", fileobj=image, size=10, path="raw/cam 1/a.png")
+    assert stored.uri == f"file://{tmp_path}/datasets/{dataset.pk}/sources/raw/cam_1/a.png"
+    for bad in ("/etc/passwd", "raw/../../x.png", "raw//x.png", "./x.png"):
+        with pytest.raises(InvalidInput, match="path"):
+            upload_store(dataset, kind="source", filename="a.png", fileobj=_png(), size=10, path=bad)

@@ -241,6 +241,7 @@ class StatsOut(serializers.Serializer):
 class UploadIn(serializers.Serializer):
     file = serializers.FileField()
     kind = serializers.ChoiceField(choices=["source", "preview", "mask"], default="source")
+    path = StrictCharField(required=False, help_text="relative path to keep, e.g. raw/cam1/a.jpg")
 
 
 class UploadOut(serializers.Serializer):

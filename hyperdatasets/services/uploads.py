@@ -56,8 +56,19 @@ def _image_size(fileobj: IO[bytes]) -> tuple[int | None, int | None]:
     return size
 
 
+def _relative_path(path: str) -> str:
+    """A relative path kept under the dataset's folder: no absolute paths, no '..', safe characters."""
+    if not isinstance(path, str) or not path.strip("/") or path.startswith("/") or len(path) > 900:
+        raise InvalidInput.for_field("path", "must be a relative path of at most 900 characters")
+    parts = path.replace("\\", "/").split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise InvalidInput.for_field("path", "must not contain empty, '.' or '..' parts")
+    return "/".join(_safe_name(part) for part in parts)
+
+
 def upload_store(dataset: Dataset, *, kind: str, filename: str, fileobj: IO[bytes], size: int,
-                 content_type: str | None = None) -> StoredUpload:
+                 content_type: str | None = None, path: str | None = None) -> StoredUpload:
+    """Store a file; ``path`` (relative, e.g. ``raw/cam1/a.jpg``) keeps the layout of the user's folder."""
     if kind not in UPLOAD_KINDS:
         raise InvalidInput.for_field("kind", f"must be one of {', '.join(UPLOAD_KINDS)}")
     if not isinstance(filename, str) or not filename:
@@ -68,7 +79,10 @@ def upload_store(dataset: Dataset, *, kind: str, filename: str, fileobj: IO[byte
     width, height = _image_size(fileobj)
     if kind == "mask" and width is None:
         raise InvalidInput.for_field("file", "a mask must be an image Pillow can read (e.g. PNG)")
-    name = f"datasets/{dataset.pk}/{kind}s/{uuid.uuid4().hex}/{_safe_name(filename)}"
+    if path is not None:
+        name = f"datasets/{dataset.pk}/{kind}s/{_relative_path(path)}"
+    else:
+        name = f"datasets/{dataset.pk}/{kind}s/{uuid.uuid4().hex}/{_safe_name(filename)}"
     storage = storages["default"]
     stored_name = storage.save(name, File(fileobj, name=_safe_name(filename)))
     uri = provider_for_storage(storage).uri_for(storage, stored_name)

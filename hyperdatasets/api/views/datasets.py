@@ -137,10 +137,13 @@ class DatasetUploadView(APIView):
     @extend_schema(request={"multipart/form-data": s.UploadIn}, responses={201: s.UploadOut})
     def post(self, request, dataset_id):
         dataset = dataset_for(request, dataset_id, "uploads.create")
-        data = parsed(s.UploadIn, {"file": request.data.get("file"), "kind": request.data.get("kind", "source")})
+        fields = {"file": request.data.get("file"), "kind": request.data.get("kind", "source")}
+        if "path" in request.data:
+            fields["path"] = request.data.get("path")
+        data = parsed(s.UploadIn, fields)
         upload = data["file"]
         stored = upload_store(dataset, kind=data["kind"], filename=upload.name, fileobj=upload, size=upload.size,
-                              content_type=upload.content_type)
+                              content_type=upload.content_type, path=data.get("path"))
         return Response(stored.as_dict(), status=201)
 
 
