@@ -18,8 +18,9 @@ from hyperdatasets.admin_forms import (
     ProjectForm,
 )
 from hyperdatasets.exceptions import ServiceError
-from hyperdatasets.models import Dataset, DatasetVersion, Project, VersionStatus
+from hyperdatasets.models import Dataset, DatasetVersion, Project, ProjectAccessRule, VersionStatus
 from hyperdatasets.services.datasets import dataset_delete
+from hyperdatasets.services.projects import project_rule_delete, project_rule_set
 from hyperdatasets.services.versions import version_delete, version_publish
 
 
@@ -36,14 +37,27 @@ class ServiceSavingAdmin(admin.ModelAdmin):
         obj.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
 
     def save_related(self, request, form, formsets, change):
-        """Related rows (tags, parents) are written by the services; inlines here are read-only."""
+        """Related rows are written by the services: tags and parents by the form's service, access rules
+        here; other inlines are read-only."""
         for formset in formsets:
-            formset.save(commit=False)
+            rules = formset.save(commit=False)
+            if formset.model is ProjectAccessRule:
+                for rule in formset.deleted_objects:
+                    project_rule_delete(rule)
+                for rule in rules:
+                    project_rule_set(form.instance, role=rule.role, user=rule.user, group=rule.group)
+
+
+class AccessRuleInline(admin.TabularInline):
+    model = ProjectAccessRule
+    fields = ["user", "group", "role"]
+    extra = 1
 
 
 @admin.register(Project)
 class ProjectAdmin(ServiceSavingAdmin):
     form = ProjectForm
+    inlines = [AccessRuleInline]
     list_display = ["name", "dataset_count", "created", "created_by"]
     search_fields = ["name", "description"]
     date_hierarchy = "created"

@@ -119,9 +119,44 @@ def test_delete_dataset_from_admin(admin_client):
 
 
 def test_project_admin_add_and_rename(admin_client):
-    admin_client.post(reverse("admin:hyperdatasets_project_add"), {"name": "p1", "description": ""})
+    rules = {"rules-TOTAL_FORMS": "0", "rules-INITIAL_FORMS": "0"}
+    admin_client.post(reverse("admin:hyperdatasets_project_add"), {"name": "p1", "description": "", **rules})
     project = Project.objects.get(name="p1")
     Project.objects.create(name="p2")
     clash = admin_client.post(reverse("admin:hyperdatasets_project_change", args=[project.pk]),
-                              {"name": "p2", "description": ""})
+                              {"name": "p2", "description": "", **rules})
     assert clash.status_code == 200 and "already exists" in clash.content.decode()
+
+
+def test_project_admin_edits_access_rules_through_services(admin_client, superuser, django_user_model):
+    from hyperdatasets.models import ProjectAccessRule
+    from hyperdatasets.services.projects import project_create
+
+    reader = django_user_model.objects.create_user(username="reader", password="x")
+    project = project_create(name="p", user=superuser)
+    url = reverse("admin:hyperdatasets_project_change", args=[project.pk])
+    own = ProjectAccessRule.objects.get(project=project)
+    response = admin_client.post(url, {
+        "name": "p", "description": "",
+        "rules-TOTAL_FORMS": "2", "rules-INITIAL_FORMS": "1", "rules-MIN_NUM_FORMS": "0",
+        "rules-MAX_NUM_FORMS": "1000",
+        "rules-0-id": own.pk, "rules-0-project": project.pk, "rules-0-user": superuser.pk, "rules-0-role": "admin",
+        "rules-1-project": project.pk, "rules-1-user": reader.pk, "rules-1-role": "read",
+    })
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert set(ProjectAccessRule.objects.filter(project=project).values_list("user__username", "role")) == {
+        ("root", "admin"), ("reader", "read")}
+
+
+def test_staff_without_rules_sees_no_private_datasets_in_admin(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    staff = django_user_model.objects.create_user(username="staff", password="x", is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(content_type__app_label="hyperdatasets"))
+    owner = django_user_model.objects.create_user(username="owner", password="x")
+    private = dataset_create(dataset_name="private-ds", dataset_project="secret", user=owner)
+    dataset_create(dataset_name="open-ds", user=owner)
+    client.force_login(staff)
+    page = client.get(reverse("admin:hyperdatasets_dataset_changelist")).content.decode()
+    assert "open-ds" in page and "private-ds" not in page
+    assert client.get(reverse("admin:hyperdatasets_dataset_change", args=[private.pk])).status_code == 302
