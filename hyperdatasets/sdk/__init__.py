@@ -1,0 +1,20 @@
+"""The hyperdatasets SDK: ``from hyperdatasets.sdk import Dataset, DatasetVersion, SingleFrame, FrameGroup``.
+
+Importing it needs no Django settings; it talks to a server over the REST API (see ``configure``).
+"""
+
+from hyperdatasets.sdk.client import (
+    AccessDeniedError,
+    HyperDatasetsError,
+    InvalidRequestError,
+    NotFoundError,
+    ServerError,
+    configure,
+)
+from hyperdatasets.sdk.datasets import Dataset, DatasetVersion
+from hyperdatasets.sdk.frames import FrameGroup, SingleFrame
+
+__all__ = [
+    "AccessDeniedError", "Dataset", "DatasetVersion", "FrameGroup", "HyperDatasetsError", "InvalidRequestError",
+    "NotFoundError", "ServerError", "SingleFrame", "configure",
+]

@@ -1,0 +1,379 @@
+"""Dataset and DatasetVersion: the calls of the product page, over the REST API."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from hyperdatasets.sdk.client import _Client
+from hyperdatasets.sdk.frames import FrameGroup, SingleFrame, frame_from_api, frame_to_api
+
+MAX_BATCH_BYTES = 32 * 1024 * 1024
+
+
+def _client() -> _Client:
+    return _Client.get()
+
+
+def _progress(show: bool, total: int | None, desc: str):
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="frame" if "frame" in desc else "step")
+
+
+def _dataset_json(dataset_id=None, dataset_name=None, dataset_project=None) -> dict:
+    if dataset_id is not None and dataset_name is not None:
+        raise ValueError("give dataset_id or dataset_name, not both")
+    if dataset_id is not None:
+        return _client().get_json(f"/api/datasets/{quote(str(dataset_id))}/")
+    if dataset_name is None:
+        raise ValueError("give dataset_name or dataset_id")
+    return _client().get_json("/api/datasets/lookup/", dataset_name=dataset_name, dataset_project=dataset_project)
+
+
+class Dataset:
+    """A dataset: a named graph of versions, optionally in a project."""
+
+    def __init__(self, data: dict) -> None:
+        self._data = data
+
+    def __repr__(self) -> str:
+        return f"<Dataset {self.name!r} id={self.id}>"
+
+    id = property(lambda self: self._data["id"])
+    name = property(lambda self: self._data["name"])
+    description = property(lambda self: self._data["description"])
+    tags = property(lambda self: list(self._data["tags"]))
+    metadata = property(lambda self: dict(self._data["metadata"]))
+    is_example = property(lambda self: self._data["is_example"])
+
+    @property
+    def project(self) -> str | None:
+        return self._data["project"]["name"] if self._data["project"] else None
+
+    @classmethod
+    def create(cls, dataset_name: str, comment: str | None = None, tags: list[str] | None = None,
+               raise_if_exists: bool = False, dataset_project: str | None = None,
+               description: str | None = None) -> Dataset:
+        """Create a dataset with an empty Draft version ``Current``; an existing one gets the tags added,
+        or ``raise_if_exists`` raises ValueError."""
+        body = {"dataset_name": dataset_name, "dataset_project": dataset_project, "tags": tags or [],
+                "description": description if description is not None else comment,
+                "raise_if_exists": raise_if_exists}
+        return cls(_client().send_json("POST", "/api/datasets/", {k: v for k, v in body.items() if v is not None}))
+
+    @classmethod
+    def get(cls, dataset_id: str | None = None, dataset_name: str | None = None,
+            dataset_project: str | None = None) -> Dataset:
+        return cls(_dataset_json(dataset_id, dataset_name, dataset_project))
+
+    @classmethod
+    def list(cls, dataset_project: str | None = None, tags: list[str] | None = None,
+             partial_name: str | None = None) -> list[Dataset]:
+        params: dict[str, Any] = {"name": partial_name}
+        if dataset_project is not None:
+            projects = [p for p in _client().pages("/api/projects/") if p["name"] == dataset_project]
+            if not projects:
+                return []
+            params["project"] = projects[0]["id"]
+        found = [cls(d) for d in _client().pages("/api/datasets/", **params)]
+        return [d for d in found if set(tags or []) <= set(d.tags)]
+
+    @classmethod
+    def delete(cls, dataset_id: str | None = None, dataset_name: str | None = None,
+               delete_all_versions: bool = False, force: bool = False, delete_sources: bool = False,
+               show_progress: bool = False, dataset_project: str | None = None) -> None:
+        """Delete a dataset: with no versions; with ``delete_all_versions`` if all are Draft; with ``force``
+        also Published ones. ``delete_sources`` is ignored unless ``delete_all_versions``."""
+        dataset = _dataset_json(dataset_id, dataset_name, dataset_project)
+        bar = _progress(show_progress, 1, f"deleting {dataset['name']}")
+        params = {"delete_all_versions": str(bool(delete_all_versions)).lower(), "force": str(bool(force)).lower(),
+                  "delete_sources": str(bool(delete_sources and delete_all_versions)).lower()}
+        _client().request("DELETE", f"/api/datasets/{dataset['id']}/", params=params)
+        if bar is not None:
+            bar.update(1)
+            bar.close()
+
+    def add_tags(self, tags: list[str]) -> list[str]:
+        self._data = _client().send_json("POST", f"/api/datasets/{self.id}/tags/add/", {"tags": list(tags)})
+        return self.tags
+
+    def remove_tags(self, tags: list[str]) -> list[str]:
+        self._data = _client().send_json("POST", f"/api/datasets/{self.id}/tags/remove/", {"tags": list(tags)})
+        return self.tags
+
+    def delete_version(self, version_name: str | None = None, version_id: str | None = None) -> None:
+        """Delete a Draft version (a Published one raises ValueError)."""
+        version = DatasetVersion.get_version(dataset_id=self.id, version_name=version_name, version_id=version_id)
+        _client().request("DELETE", f"/api/versions/{version.id}/")
+
+    def create_version(self, version_name: str, parent_version_names: list[str] | None = None,
+                       parent_version_ids: list[str] | None = None, raise_if_exists: bool = False) -> DatasetVersion:
+        return DatasetVersion.create_version(dataset_id=self.id, version_name=version_name,
+                                             parent_version_names=parent_version_names,
+                                             parent_version_ids=parent_version_ids, raise_if_exists=raise_if_exists)
+
+    def get_versions(self, only_published: bool = False, only_draft: bool = False) -> list[DatasetVersion]:
+        return DatasetVersion.get_versions(dataset_id=self.id, only_published=only_published, only_draft=only_draft)
+
+    def get_current(self) -> DatasetVersion:
+        return DatasetVersion.get_current(dataset_id=self.id)
+
+
+class _Hybrid:
+    """A method callable on the class (naming the dataset and version) or on an instance."""
+
+    def __init__(self, func) -> None:
+        self.func = func
+
+    def __get__(self, instance, owner):
+        def bound(*args, **kwargs):
+            return self.func(owner, instance, *args, **kwargs)
+        bound.__doc__ = self.func.__doc__
+        return bound
+
+
+class DatasetVersion:
+    """A version of a dataset: Draft (editable) or Published (read-only)."""
+
+    def __init__(self, data: dict, dataset: dict | None = None) -> None:
+        self._data = data
+        self._dataset = dataset
+
+    def __repr__(self) -> str:
+        return f"<DatasetVersion {self.name!r} ({self.status}) id={self.id}>"
+
+    id = property(lambda self: self._data["id"])
+    version_id = property(lambda self: self._data["id"])
+    name = property(lambda self: self._data["name"])
+    version_name = property(lambda self: self._data["name"])
+    status = property(lambda self: self._data["status"])
+    parents = property(lambda self: list(self._data["parent_ids"]))
+    comment = property(lambda self: self._data["comment"])
+    dataset_id = property(lambda self: self._data["dataset_id"])
+    is_published = property(lambda self: self._data["status"] == "published")
+    is_draft = property(lambda self: self._data["status"] == "draft")
+
+    @property
+    def dataset(self) -> Dataset:
+        return Dataset.get(dataset_id=self.dataset_id)
+
+    def _refresh(self) -> None:
+        self._data = _client().get_json(f"/api/versions/{self.id}/")
+
+    # --- creating and finding -----------------------------------------------------------------------------
+
+    @classmethod
+    def create_new_dataset(cls, dataset_name: str, dataset_project: str | None = None, tags: list[str] | None = None,
+                           description: str | None = None, raise_if_exists: bool = False) -> DatasetVersion:
+        body = {"dataset_name": dataset_name, "dataset_project": dataset_project, "tags": tags or [],
+                "description": description, "raise_if_exists": raise_if_exists}
+        return cls(_client().send_json("POST", "/api/datasets/create-new-dataset/",
+                                       {k: v for k, v in body.items() if v is not None}))
+
+    @classmethod
+    def get_current(cls, dataset_name: str | None = None, dataset_id: str | None = None,
+                    dataset_project: str | None = None) -> DatasetVersion:
+        dataset = _dataset_json(dataset_id, dataset_name, dataset_project)
+        return cls(_client().get_json(f"/api/datasets/{dataset['id']}/head/"), dataset)
+
+    @classmethod
+    def get_version(cls, dataset_name: str | None = None, dataset_id: str | None = None,
+                    version_name: str | None = None, version_id: str | None = None,
+                    dataset_project: str | None = None) -> DatasetVersion:
+        """One version; with no version name or id, the current one (with a UserWarning when the dataset
+        has more than one version)."""
+        dataset = _dataset_json(dataset_id, dataset_name, dataset_project)
+        found = _client().get_json(f"/api/datasets/{dataset['id']}/versions/lookup/", version_name=version_name,
+                                   version_id=version_id)
+        if found["warning"]:
+            warnings.warn(found["warning"], UserWarning, stacklevel=2)
+        return cls(found["version"], dataset)
+
+    @classmethod
+    def get_versions(cls, dataset_name: str | None = None, dataset_id: str | None = None,
+                     only_published: bool = False, only_draft: bool = False,
+                     dataset_project: str | None = None) -> list[DatasetVersion]:
+        dataset = _dataset_json(dataset_id, dataset_name, dataset_project)
+        params = {"only_published": "true" if only_published else None, "only_draft": "true" if only_draft else None}
+        return [cls(v, dataset) for v in _client().pages(f"/api/datasets/{dataset['id']}/versions/", **params)]
+
+    @classmethod
+    def create_snapshot(cls, dataset_name: str | None = None, dataset_id: str | None = None,
+                        publish_name: str | None = None, child_name: str | None = None,
+                        child_metadata: dict | None = None, child_comment: str | None = None,
+                        dataset_project: str | None = None) -> DatasetVersion:
+        """Publish the only Draft in place (renamed) and return its new Draft child, now current."""
+        dataset = _dataset_json(dataset_id, dataset_name, dataset_project)
+        body = {"publish_name": publish_name, "child_name": child_name, "child_metadata": child_metadata,
+                "child_comment": child_comment}
+        return cls(_client().send_json("POST", f"/api/datasets/{dataset['id']}/snapshot/",
+                                       {k: v for k, v in body.items() if v is not None}), dataset)
+
+    @classmethod
+    def create_version(cls, dataset_name: str | None = None, dataset_id: str | None = None,
+                       version_name: str | None = None, parent_version_names: list[str] | None = None,
+                       parent_version_ids: list[str] | None = None, raise_if_exists: bool = False,
+                       dataset_project: str | None = None, metadata: dict | None = None,
+                       comment: str | None = None) -> DatasetVersion:
+        """A Draft child of Published parents, or an empty root version without parents. An existing name
+        returns that version (ValueError with ``raise_if_exists``)."""
+        if not version_name:
+            raise ValueError("version_name is required")
+        dataset = _dataset_json(dataset_id, dataset_name, dataset_project)
+        body = {"version_name": version_name, "parent_version_names": parent_version_names,
+                "parent_version_ids": parent_version_ids, "raise_if_exists": raise_if_exists,
+                "metadata": metadata, "comment": comment}
+        return cls(_client().send_json("POST", f"/api/datasets/{dataset['id']}/versions/",
+                                       {k: v for k, v in body.items() if v is not None}), dataset)
+
+    # --- state and metadata -------------------------------------------------------------------------------
+
+    def publish_version(self) -> DatasetVersion:
+        self._data = _client().send_json("POST", f"/api/versions/{self.id}/publish/")
+        return self
+
+    def set_version_name(self, name: str) -> None:
+        self._data = _client().send_json("PATCH", f"/api/versions/{self.id}/", {"name": name})
+
+    def get_metadata(self) -> dict:
+        return _client().get_json(f"/api/versions/{self.id}/metadata/")["metadata"]
+
+    def set_metadata(self, metadata: dict) -> None:
+        _client().send_json("PUT", f"/api/versions/{self.id}/metadata/", {"metadata": metadata})
+
+    def set_masks_labels(self, masks_labels: dict[tuple[int, int, int], list[str]]) -> None:
+        """Map mask values ``(r, g, b)`` to labels for every mask of this version."""
+        if not isinstance(masks_labels, dict):
+            raise ValueError("masks_labels must be a dict of (r, g, b) tuples to lists of labels")
+        entries = [{"value": list(value) if isinstance(value, tuple | list) else value, "labels": labels}
+                   for value, labels in masks_labels.items()]
+        _client().send_json("PUT", f"/api/versions/{self.id}/mask-labels/", {"mask_labels": entries})
+
+    # --- frames -------------------------------------------------------------------------------------------
+
+    def _batches(self, frames: list[dict], batch_size: int) -> Iterator[list[int]]:
+        batch, size = [], 0
+        for index, frame in enumerate(frames):
+            approx = len(repr(frame))
+            if batch and (len(batch) >= batch_size or size + approx > MAX_BATCH_BYTES):
+                yield batch
+                batch, size = [], 0
+            batch.append(index)
+            size += approx
+        if batch:
+            yield batch
+
+    def _upload_local(self, frame: dict, destination: str, root: str | None) -> None:
+        for source in frame.get("sources", []):
+            for holder, key, kind in [(source, "uri", "source"), (source.get("preview") or {}, "uri", "preview"),
+                                      *((m, "uri", "mask") for m in source.get("masks", []))]:
+                uri = holder.get(key)
+                if not uri or "://" in uri and not uri.startswith("file://"):
+                    continue
+                local = Path(uri[len("file://"):] if uri.startswith("file://") else uri)
+                if not local.is_file():
+                    raise ValueError(f"local file {local} does not exist")
+                relative = local.resolve().relative_to(Path(root).resolve()) if root else Path(local.name)
+                path = str(Path(destination.strip("/")) / relative)
+                with open(local, "rb") as handle:
+                    uploaded = _client().request("POST", f"/api/datasets/{self.dataset_id}/uploads/",
+                                                 files={"file": (local.name, handle)},
+                                                 data={"kind": kind, "path": path}, retry=True).json()
+                holder[key] = uploaded["uri"]
+
+    def add_frames(self, frames: Iterable[SingleFrame | FrameGroup | dict], auto_upload_destination: str | None = None,
+                   local_dataset_root_path: str | None = None, batch_size: int = 10_000,
+                   show_progress: bool = False) -> list:
+        """Add (or replace) frames; returns the frames that failed, each with ``failure`` set to the reason.
+        Local files are uploaded when ``auto_upload_destination`` is given, keeping their paths relative to
+        ``local_dataset_root_path``."""
+        originals = list(frames)
+        documents = [frame_to_api(f) for f in originals]
+        if auto_upload_destination is not None:
+            for document in documents:
+                self._upload_local(document, auto_upload_destination, local_dataset_root_path)
+        failed = []
+        bar = _progress(show_progress, len(documents), "adding frames")
+        for batch in self._batches(documents, batch_size):
+            result = _client().send_json("POST", f"/api/versions/{self.id}/frames/",
+                                         {"frames": [documents[i] for i in batch]}, gzip_body=True)
+            for failure in result["failures"]:
+                original = originals[batch[failure["index"]]]
+                try:
+                    original.failure = failure
+                except AttributeError:
+                    pass
+                failed.append(original)
+            if bar is not None:
+                bar.update(len(batch))
+        if bar is not None:
+            bar.close()
+        self._refresh()
+        return failed
+
+    def update_frames(self, frames: Iterable[SingleFrame | FrameGroup | dict]) -> list:
+        """Merge changes into existing frames; returns the frames that failed."""
+        originals = list(frames)
+        result = _client().send_json("PATCH", f"/api/versions/{self.id}/frames/",
+                                     {"frames": [frame_to_api(f) for f in originals]}, gzip_body=True)
+        return [originals[f["index"]] for f in result["failures"]]
+
+    def delete_frames(self, frames: Iterable[SingleFrame | FrameGroup | dict | str]) -> list[str]:
+        """Delete frames (objects or ids); returns the ids this version did not hold."""
+        ids = [f if isinstance(f, str) else (f.id if not isinstance(f, dict) else f.get("id")) for f in frames]
+        if any(not i for i in ids):
+            raise ValueError("every frame to delete needs an id")
+        result = _client().send_json("POST", f"/api/versions/{self.id}/frames/delete/", {"frame_ids": ids})
+        return result["missing"]
+
+    @_Hybrid
+    def get_single_frame(cls, self, frame_id: str, dataset_name: str | None = None, dataset_id: str | None = None,
+                         version_name: str | None = None, version_id: str | None = None,
+                         dataset_project: str | None = None) -> SingleFrame | FrameGroup:
+        """A frame by id: ``version.get_single_frame(id)`` or ``DatasetVersion.get_single_frame(id,
+        dataset_name=..., version_name=...)``."""
+        if self is None:
+            self = cls.get_version(dataset_name=dataset_name, dataset_id=dataset_id, version_name=version_name,
+                                   version_id=version_id, dataset_project=dataset_project)
+        return frame_from_api(_client().get_json(f"/api/versions/{self.id}/frames/{quote(frame_id, safe='')}/"))
+
+    def get_frames(self, frame_ids: list[str]) -> dict[str, SingleFrame | FrameGroup]:
+        found = _client().send_json("POST", f"/api/versions/{self.id}/frames/lookup/", {"frame_ids": frame_ids})
+        return {fid: frame_from_api(doc) for fid, doc in found["frames"].items()}
+
+    def iterate_frames(self, page_size: int = 500, label: str | None = None) -> Iterator[SingleFrame | FrameGroup]:
+        """Every frame in (context_id, timestamp, id) order, one page in memory at a time."""
+        cursor = None
+        while True:
+            page = _client().get_json(f"/api/versions/{self.id}/frames/", limit=page_size, cursor=cursor, label=label)
+            for frame in page["frames"]:
+                yield frame_from_api(frame)
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return
+
+    __iter__ = iterate_frames
+
+    def get_frames_count(self) -> int:
+        return _client().get_json(f"/api/versions/{self.id}/frames/count/")["count"]
+
+    def get_statistics(self) -> dict:
+        return _client().get_json(f"/api/versions/{self.id}/stats/")
+
+    def diff(self, other: DatasetVersion) -> dict[str, Any]:
+        """Frame ids added, removed and modified going from this version to ``other``, with counts."""
+        changes: dict[str, Any] = {"added": [], "removed": [], "modified": []}
+        for line in _client().lines(f"/api/versions/{self.id}/diff/", other=other.id):
+            if "counts" in line:
+                changes["counts"] = line["counts"]
+            else:
+                changes[line["change"]].append(line["id"])
+        return changes
+
+

@@ -1,0 +1,94 @@
+import pytest
+from PIL import Image
+
+from hyperdatasets.sdk import Dataset, DatasetVersion, FrameGroup, SingleFrame
+
+
+def _frame(i, **extra):
+    frame = SingleFrame(id=f"f{i}", source=f"s3://bucket/img/{i}.jpg", width=640, height=480,
+                        metadata={"camera": "front", "n": i}, **extra)
+    frame.add_annotation(box2d_xywh=(10, 20, 30, 40), labels=["car"], confidence=0.9)
+    return frame
+
+
+def test_add_iterate_get_and_failures(api):
+    version = DatasetVersion.create_new_dataset(dataset_name="frames")
+    frames = [_frame(i) for i in range(25)]
+    frames[3].add_annotation(poly2d_xy=[[0, 0, 5, 0, 5, 5], [10, 10, 15, 10, 15, 15]], labels=["road"])
+    frames[4].add_annotation(ellipse2d_xyrrt=(5, 5, 2, 1, 0.3), labels=["wheel"])
+    frames[5].add_annotation(points2d_xy=[1, 2, 3, 4], labels=["joints"])
+    frames[6].add_annotation(frame_class=["night"])
+    broken = SingleFrame(id="broken", source=None)
+    failed = version.add_frames(frames + [broken], batch_size=10)
+    assert failed == [broken] and broken.failure["field"] == "sources[0].uri"
+    assert version.get_frames_count() == 25
+    got = list(version.iterate_frames(page_size=7))
+    assert [f.id for f in got] == sorted(f"f{i}" for i in range(25)) or len(got) == 25
+    assert len(got) == 25
+    single = DatasetVersion.get_single_frame("f3", dataset_name="frames", version_name="Current")
+    assert single.annotations[1]["poly"][6] == -999999999 and single.annotations[1]["meta"]["_type"] == "p2d"
+    assert single.annotations[0]["poly"] == [10, 20, 40, 20, 40, 60, 10, 60]
+    assert version.get_single_frame("f6").annotations[1]["label"] == ["night"]
+    assert version.get_statistics()["labels"]["car"] == 25
+
+
+def test_frame_group_round_trip_and_masks(api):
+    version = DatasetVersion.create_new_dataset(dataset_name="groups")
+    group = FrameGroup(id="g1")
+    group["left"] = SingleFrame(source="gs://b/left.jpg", width=100, height=50, masks_source=["gs://b/left-m.png"])
+    group["right"] = SingleFrame(source="azure://acct.blob.core.windows.net/c/right.jpg", preview_uri="https://x/r.jpg")
+    group["left"].add_annotation(mask_rgb=(1, 1, 1), labels=["person"])
+    group["right"].add_annotation(box2d_xywh=(0, 0, 5, 5), labels=["car"])
+    assert version.add_frames([group]) == []
+    back = version.get_single_frame("g1")
+    assert isinstance(back, FrameGroup) and list(back) == ["left", "right"]
+    assert back["left"].masks_source == {"00": "gs://b/left-m.png"}
+    assert back["left"].annotations[0]["mask"] == {"id": "00", "value": [1, 1, 1]}
+    assert back["right"].preview_uri == "https://x/r.jpg"
+
+
+def test_update_delete_diff(api):
+    version = DatasetVersion.create_new_dataset(dataset_name="edits")
+    version.add_frames([_frame(i) for i in range(4)])
+    child = DatasetVersion.create_snapshot(dataset_name="edits")
+    assert child.update_frames([{"id": "f1", "meta": {"camera": "rear"}}]) == []
+    assert child.get_single_frame("f1").metadata == {"camera": "rear", "n": 1}
+    assert child.delete_frames(["f2", "nope"]) == ["nope"]
+    child.add_frames([_frame(9)])
+    parent = DatasetVersion.get_version(dataset_name="edits", version_id=version.id)
+    changes = parent.diff(child)
+    assert changes["added"] == ["f9"] and changes["removed"] == ["f2"] and changes["modified"] == ["f1"]
+    assert changes["counts"] == {"added": 1, "removed": 1, "modified": 1}
+    with pytest.raises(ValueError, match="read-only"):
+        parent.add_frames([_frame(7)])
+
+
+def test_local_files_uploaded_with_relative_paths(api, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    root = tmp_path / "dataset"
+    (root / "cam1").mkdir(parents=True)
+    Image.new("RGB", (8, 6)).save(root / "cam1" / "a.png")
+    version = DatasetVersion.create_new_dataset(dataset_name="local")
+    frame = SingleFrame(id="a", source=str(root / "cam1" / "a.png"))
+    assert version.add_frames([frame], auto_upload_destination="raw", local_dataset_root_path=str(root)) == []
+    stored = version.get_single_frame("a").source
+    assert stored.startswith("file://") and stored.endswith("/sources/raw/cam1/a.png")
+    assert (settings.MEDIA_ROOT / stored.split("/media/", 1)[1]).read_bytes() == (root / "cam1" / "a.png").read_bytes()
+
+
+def test_errors_carry_the_server_message(api):
+    with pytest.raises(LookupError, match="'nothing' does not exist"):
+        Dataset.get(dataset_name="nothing")
+    with pytest.raises(ValueError, match="dataset_name"):
+        Dataset.create(dataset_name="")
+
+
+def test_permission_error_without_token(live_server, transactional_db):
+    from hyperdatasets import sdk
+
+    sdk.configure(url=live_server.url, token="wrong")
+    try:
+        with pytest.raises(PermissionError):
+            Dataset.create(dataset_name="x")
+    finally:
+        sdk.configure(url=None, token=None)
