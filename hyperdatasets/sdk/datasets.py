@@ -144,6 +144,7 @@ class DatasetVersion:
     def __init__(self, data: dict, dataset: dict | None = None) -> None:
         self._data = data
         self._dataset = dataset
+        self.last_failures: list[dict] = []
 
     def __repr__(self) -> str:
         return f"<DatasetVersion {self.name!r} ({self.status}) id={self.id}>"
@@ -290,7 +291,8 @@ class DatasetVersion:
     def add_frames(self, frames: Iterable[SingleFrame | FrameGroup | dict], auto_upload_destination: str | None = None,
                    local_dataset_root_path: str | None = None, batch_size: int = 10_000,
                    show_progress: bool = False) -> list:
-        """Add (or replace) frames; returns the frames that failed, each with ``failure`` set to the reason.
+        """Add (or replace) frames; returns the frames that failed. Each failure (index in ``frames``, id, field,
+        reason) is in ``last_failures``, and set as ``failure`` on failed SingleFrame and FrameGroup objects.
         Local files are uploaded when ``auto_upload_destination`` is given, keeping their paths relative to
         ``local_dataset_root_path``."""
         originals = list(frames)
@@ -299,16 +301,17 @@ class DatasetVersion:
             for document in documents:
                 self._upload_local(document, auto_upload_destination, local_dataset_root_path)
         failed = []
+        self.last_failures = []
         bar = _progress(show_progress, len(documents), "adding frames")
         for batch in self._batches(documents, batch_size):
             result = _client().send_json("POST", f"/api/versions/{self.id}/frames/",
                                          {"frames": [documents[i] for i in batch]}, gzip_body=True)
             for failure in result["failures"]:
-                original = originals[batch[failure["index"]]]
-                try:
+                failure = {**failure, "index": batch[failure["index"]]}
+                original = originals[failure["index"]]
+                if isinstance(original, SingleFrame | FrameGroup):
                     original.failure = failure
-                except AttributeError:
-                    pass
+                self.last_failures.append(failure)
                 failed.append(original)
             if bar is not None:
                 bar.update(len(batch))
@@ -347,16 +350,20 @@ class DatasetVersion:
         found = _client().send_json("POST", f"/api/versions/{self.id}/frames/lookup/", {"frame_ids": frame_ids})
         return {fid: frame_from_api(doc) for fid, doc in found["frames"].items()}
 
-    def iterate_frames(self, page_size: int = 500, label: str | None = None) -> Iterator[SingleFrame | FrameGroup]:
-        """Every frame in (context_id, timestamp, id) order, one page in memory at a time."""
+    def iterate_frame_documents(self, page_size: int = 500, label: str | None = None) -> Iterator[dict]:
+        """Every frame as its JSON document, in (context_id, timestamp, id) order, a page in memory at a time."""
         cursor = None
         while True:
             page = _client().get_json(f"/api/versions/{self.id}/frames/", limit=page_size, cursor=cursor, label=label)
-            for frame in page["frames"]:
-                yield frame_from_api(frame)
+            yield from page["frames"]
             cursor = page["next_cursor"]
             if cursor is None:
                 return
+
+    def iterate_frames(self, page_size: int = 500, label: str | None = None) -> Iterator[SingleFrame | FrameGroup]:
+        """Every frame as a SingleFrame or FrameGroup, paged under the hood."""
+        for document in self.iterate_frame_documents(page_size=page_size, label=label):
+            yield frame_from_api(document)
 
     __iter__ = iterate_frames
 
