@@ -2,7 +2,6 @@ import gzip
 
 import orjson
 import pytest
-from django.test import override_settings
 
 from tests.api.conftest import error_of
 from tests.factories import frame
@@ -46,7 +45,7 @@ def test_bulk_add_page_get_count_stats(clients, head):
     assert [f["id"] for f in labelled["frames"]] == ["f00001", "f00003"]
 
 
-def test_gzip_body_and_size_limit(clients, head):
+def test_gzip_body_and_size_limit(clients, head, monkeypatch):
     client = clients["write"]
     url = f"/api/versions/{head['id']}/frames/"
     body = gzip.compress(orjson.dumps({"frames": [frame("zipped")]}))
@@ -54,16 +53,12 @@ def test_gzip_body_and_size_limit(clients, head):
     assert response.status_code == 200 and response.json()["saved_ids"] == ["zipped"]
     broken = client.post(url, b"not gzip", content_type="application/json", HTTP_CONTENT_ENCODING="gzip")
     assert broken.status_code == 400
-    with override_settings(HYPERDATASETS_FRAMES_MAX_BYTES=1000):
-        from hyperdatasets.api.views import frames as frame_views
+    from hyperdatasets.api.views import frames as frame_views
 
-        frame_views.VersionFramesView.max_body_bytes = 1000
-        try:
-            big = _post_json(client, url, {"frames": [frame(f"x{i}") for i in range(50)]})
-            bomb = client.post(url, gzip.compress(b" " * 100_000), content_type="application/json",
-                               HTTP_CONTENT_ENCODING="gzip")
-        finally:
-            frame_views.VersionFramesView.max_body_bytes = frame_views.settings.HYPERDATASETS_FRAMES_MAX_BYTES
+    monkeypatch.setattr(frame_views.VersionFramesView, "max_body_bytes", 1000)
+    big = _post_json(client, url, {"frames": [frame(f"x{i}") for i in range(50)]})
+    bomb = client.post(url, gzip.compress(b" " * 100_000), content_type="application/json",
+                       HTTP_CONTENT_ENCODING="gzip")
     assert big.status_code == 413 and error_of(big)["code"] == "too_large"
     assert bomb.status_code == 413
 
