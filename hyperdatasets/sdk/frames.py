@@ -10,6 +10,15 @@ from annotations.rois import RoiError, shape_to_roi
 DEFAULT_SOURCE = "default"
 
 
+def _roi(labels: list[str], meta: dict, confidence: float | None, roi_id: str | None, **shape: Any) -> dict:
+    roi: dict[str, Any] = {"label": labels, **shape, "meta": meta}
+    if confidence is not None:
+        roi["confidence"] = confidence
+    if roi_id is not None:
+        roi["id"] = roi_id
+    return roi
+
+
 class SingleFrame:
     """One image (or video frame) with its preview, masks, metadata and annotations."""
 
@@ -60,13 +69,9 @@ class SingleFrame:
         meta = dict(metadata or {})
         if shape:
             meta["_type"] = shape
-        roi: dict[str, Any] = {"label": all_labels, "poly": poly, "meta": meta}
+        roi = _roi(all_labels, meta, confidence, id, poly=poly)
         if mask is not None:
             roi["mask"] = mask
-        if confidence is not None:
-            roi["confidence"] = confidence
-        if id is not None:
-            roi["id"] = id
         self.annotations.append(roi)
         return roi
 
@@ -116,11 +121,7 @@ class FrameGroup(dict):
         self.global_annotations: list[dict] = []
 
     def add_global_annotation(self, labels=None, confidence=None, metadata=None, id=None) -> dict:
-        roi: dict[str, Any] = {"label": list(labels or []), "meta": dict(metadata or {})}
-        if confidence is not None:
-            roi["confidence"] = confidence
-        if id is not None:
-            roi["id"] = id
+        roi = _roi(list(labels or []), dict(metadata or {}), confidence, id)
         self.global_annotations.append(roi)
         return roi
 

@@ -34,31 +34,30 @@ def query_bool(request, name: str) -> bool:
     raise InvalidInput.for_field(name, "must be true or false")
 
 
-def project_for(request, project_id, action: str) -> Project:
+def _visible(queryset, kind: str, raw_id):
+    """The object with this id among those the caller may see, else NotFound (never 403)."""
     try:
-        project = visible_projects(request.user).get(pk=parse_uuid("project_id", project_id))
-    except Project.DoesNotExist:
-        raise NotFound(f"project {project_id} does not exist") from None
+        return queryset.get(pk=parse_uuid(f"{kind}_id", raw_id))
+    except queryset.model.DoesNotExist:
+        raise NotFound(f"{kind} {raw_id} does not exist") from None
+
+
+def project_for(request, project_id, action: str) -> Project:
+    project = _visible(visible_projects(request.user), "project", project_id)
     require_project(request.user, project, action)
     return project
 
 
 def dataset_for(request, dataset_id, action: str) -> Dataset:
-    try:
-        dataset = visible_datasets(request.user).select_related("project").get(
-            pk=parse_uuid("dataset_id", dataset_id))
-    except Dataset.DoesNotExist:
-        raise NotFound(f"dataset {dataset_id} does not exist") from None
+    dataset = _visible(visible_datasets(request.user).select_related("project"), "dataset", dataset_id)
     require_dataset(request.user, dataset, action)
     return dataset
 
 
 def version_for(request, version_id, action: str) -> DatasetVersion:
-    try:
-        version = DatasetVersion.objects.select_related("dataset", "dataset__project").get(
-            pk=parse_uuid("version_id", version_id), dataset__in=visible_datasets(request.user).values("pk"))
-    except DatasetVersion.DoesNotExist:
-        raise NotFound(f"version {version_id} does not exist") from None
+    versions = DatasetVersion.objects.select_related("dataset", "dataset__project").filter(
+        dataset__in=visible_datasets(request.user).values("pk"))
+    version = _visible(versions, "version", version_id)
     require_dataset(request.user, version.dataset, action)
     return version
 

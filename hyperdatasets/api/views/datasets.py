@@ -115,20 +115,22 @@ class DatasetDetailView(APIView):
         return Response({"deleted": True, "dataset_id": dataset.pk, "delete_sources": delete_sources})
 
 
-class DatasetTagsAddView(APIView):
+class _DatasetTagsView(APIView):
+    change_tags = None  # the tags service this endpoint runs
+
     @extend_schema(request=s.TagsIn, responses=s.DatasetOut)
     def post(self, request, dataset_id):
         dataset = dataset_for(request, dataset_id, "dataset.change")
-        dataset_tags_add(dataset, parsed(s.TagsIn, request.data)["tags"])
+        type(self).change_tags(dataset, parsed(s.TagsIn, request.data)["tags"])
         return Response(_dataset_out(request, dataset.pk))
 
 
-class DatasetTagsRemoveView(APIView):
-    @extend_schema(request=s.TagsIn, responses=s.DatasetOut)
-    def post(self, request, dataset_id):
-        dataset = dataset_for(request, dataset_id, "dataset.change")
-        dataset_tags_remove(dataset, parsed(s.TagsIn, request.data)["tags"])
-        return Response(_dataset_out(request, dataset.pk))
+class DatasetTagsAddView(_DatasetTagsView):
+    change_tags = dataset_tags_add
+
+
+class DatasetTagsRemoveView(_DatasetTagsView):
+    change_tags = dataset_tags_remove
 
 
 class DatasetUploadView(APIView):
