@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import requests
 
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD"})
@@ -111,10 +112,10 @@ class _Client:
         headers = {}
         body = None
         if json_body is not None:
-            body = json.dumps(json_body, separators=(",", ":")).encode()
+            body = orjson.dumps(json_body)
             headers["Content-Type"] = "application/json"
             if gzip_body:
-                body = gzip.compress(body, compresslevel=3)
+                body = gzip.compress(body, compresslevel=1)
                 headers["Content-Encoding"] = "gzip"
         url = path if path.startswith(("http://", "https://")) else self.url + path
         attempt = 0
@@ -154,4 +155,4 @@ class _Client:
         response = self.request("GET", path, params=params, stream=True)
         for line in response.iter_lines():
             if line:
-                yield json.loads(line)
+                yield orjson.loads(line)
