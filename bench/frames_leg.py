@@ -166,6 +166,51 @@ def first_page_ms(version, repeat: int = 30, **filters) -> float:
     return statistics.median(t * 1000 for t in timed(lambda: frames_page(version, limit=100, **filters), repeat))
 
 
+def sdk_figures(n: int, root_version_id) -> dict:
+    """Ingest N frames through the SDK and the REST API of a real server process, and iterate the root
+    version through the SDK while sampling the client's memory."""
+    import socket
+    import subprocess
+
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from hyperdatasets import sdk
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}",
+                               "--noreload"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})
+        token, _ = Token.objects.get_or_create(user=user)
+        sdk.configure(url=f"http://127.0.0.1:{port}", token=token.key)
+        version = sdk.DatasetVersion.create_new_dataset(dataset_name=f"bench-sdk-{time.time_ns()}")
+        start = time.perf_counter()
+        for offset in range(0, n, BATCH):
+            failed = version.add_frames([make_frame(i) for i in range(offset, min(n, offset + BATCH))])
+            assert not failed
+        sdk_ingest_s = time.perf_counter() - start
+        reader = sdk.DatasetVersion({"id": str(root_version_id), "dataset_id": None, "name": "root",
+                                     "status": "published", "parent_ids": [], "comment": ""})
+        with RssPeak() as rss:
+            start = time.perf_counter()
+            count = sum(1 for _ in reader.iterate_frames(page_size=1000))
+            iterate_s = time.perf_counter() - start
+        return {"sdk_ingest_s": sdk_ingest_s, "sdk_iterated": count, "sdk_iterate_s": iterate_s,
+                "sdk_iterate_rss_growth_mb": (rss.peak - rss.before) / 2**20}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def run(n: int, depth: int) -> dict:
     call_command("migrate", verbosity=0)
     results: dict = {"frames": n, "vendor": connection.vendor, "depth": depth}
@@ -236,6 +281,8 @@ def run(n: int, depth: int) -> dict:
     results["diff_changes"] = changes
     results["diff_rss_growth_mb"] = (rss.peak - rss.before) / 2**20
     results["rss_max_mb"] = RssPeak.current() / 2**20
+    results.update(sdk_figures(n, root.pk))
+    results["sdk_ingest_ratio"] = results["baseline_copy_s"] / results["sdk_ingest_s"]
     return results
 
 

@@ -35,10 +35,15 @@ FIGURES = [
      lambda v: v <= 0.02),
     ("ingest_rss_peak_mb", "peak RSS of the process ingesting N frames in 10k batches", "< 400 MB",
      lambda v: v < 400),
+    ("sdk_ingest_ratio", "ingest through the SDK and REST API (a server process), as a share of raw COPY speed",
+     ">= 0.25x", lambda v: v >= 0.25),
+    ("sdk_iterate_rss_growth_mb", "SDK client memory growth while iterating the N-frame root version", "flat",
+     lambda v: v < 50),
 ]
 DETAILS = ["baseline_copy_s", "service_ingest_s", "ingest_frames_per_s", "child_create_1k_ms",
            "deep_first_page_ms", "flat_first_page_ms", "common_label_deep_ms", "storage_child_rows",
-           "storage_child_label_rows", "page_all_rss_growth_mb", "diff_s", "diff_changes", "diff_rss_growth_mb"]
+           "storage_child_label_rows", "page_all_rss_growth_mb", "diff_s", "diff_changes", "diff_rss_growth_mb",
+           "sdk_ingest_s", "sdk_iterated", "sdk_iterate_s"]
 
 
 def run_leg(database_url: str, frames: int, depth: int) -> dict:
