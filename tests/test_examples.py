@@ -37,3 +37,12 @@ def test_load_examples_builds_real_datasets_and_is_idempotent(tmp_path, settings
     group = frames_page(stereo, limit=1).frames[0]
     assert [s["id"] for s in group["sources"]] == ["left", "right"]
     assert DatasetVersion.objects.filter(dataset__project__name=PROJECT).count() == 6
+
+
+def test_example_datasets_show_their_banner(client, tmp_path, settings, superuser):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("load_examples")
+    client.force_login(superuser)
+    page = client.get("/").content.decode()
+    assert page.count('<span class="banner">Example</span>') == 2
+    assert STREET in page and STEREO in page
