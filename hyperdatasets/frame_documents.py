@@ -86,11 +86,6 @@ def _int(value: Any, field: str, low: int, high: int) -> int:
     return value
 
 
-def _optional_int(obj: dict, key: str, field: str, high: int) -> int | None:
-    value = obj.get(key)
-    return None if value is None else _int(value, field, 0, high)
-
-
 def _content_type(value: Any, uri: str, field: str) -> str | None:
     if value is None:
         guessed, _ = mimetypes.guess_type(uri.split("?", 1)[0])

@@ -87,6 +87,3 @@ def version_parent_ids(versions: list[DatasetVersion]) -> dict[object, list[obje
         parents[child_id].append(parent_id)
     return parents
 
-
-def version_is_leaf(version: DatasetVersion) -> bool:
-    return not VersionParent.objects.filter(parent=version).exists()
