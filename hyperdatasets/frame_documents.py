@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -33,6 +34,8 @@ _SOURCE_KEYS = frozenset({"id", "uri", "content_type", "width", "height", "times
 _PREVIEW_KEYS = frozenset({"uri", "content_type", "width", "height", "timestamp"})
 _MASK_KEYS = frozenset({"id", "uri", "content_type", "width", "height", "timestamp"})
 DEFAULT_SOURCE_ID = "default"
+# A NUL character as JSON encodes it: \u0000 after an even number of backslashes (not the text "\\u0000").
+ENCODED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 class FrameError(ValueError):
@@ -260,6 +263,8 @@ def _encode(document: dict[str, Any]) -> bytes:
             except TypeError as exc:
                 raise FrameError(field, f"must be JSON ({exc})") from None
         raise FrameError("", "must be JSON") from None
+    if ENCODED_NUL.search(encoded):  # PostgreSQL text and jsonb cannot hold NUL
+        raise FrameError("", "strings must not contain NUL (\\u0000) characters")
     if len(encoded) > MAX_META_BYTES:  # only then can a part be over its limit
         for field, value, limit in _sized_parts(document):
             if len(orjson.dumps(value)) > limit:

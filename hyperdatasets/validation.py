@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from hyperdatasets.exceptions import InvalidInput
+from hyperdatasets.frame_documents import ENCODED_NUL
 
 MAX_NAME_LENGTH = 255
 MAX_TAGS = 100
@@ -36,6 +37,8 @@ def clean_text(field: str, value: Any, max_length: int = MAX_DESCRIPTION_LENGTH)
         raise InvalidInput.for_field(field, "must be a string")
     if len(value) > max_length:
         raise InvalidInput.for_field(field, f"must be at most {max_length} characters")
+    if "\x00" in value:
+        raise InvalidInput.for_field(field, "must not contain NUL characters")
     return value
 
 
@@ -48,6 +51,8 @@ def clean_metadata(field: str, value: Any) -> dict[str, Any]:
         encoded = orjson.dumps(value)
     except TypeError as exc:
         raise InvalidInput.for_field(field, f"must be JSON-serialisable ({exc})") from None
+    if ENCODED_NUL.search(encoded):
+        raise InvalidInput.for_field(field, "must not contain NUL characters")
     if len(encoded) > MAX_METADATA_BYTES:
         raise InvalidInput.for_field(field, f"must be at most {MAX_METADATA_BYTES} bytes as JSON")
     return orjson.loads(encoded)

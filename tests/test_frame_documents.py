@@ -126,3 +126,11 @@ def test_shape_conversion():
     assert shape_to_roi() == ([], None, None)
     with pytest.raises(RoiError, match="one shape"):
         shape_to_roi(box2d_xywh=(1, 2, 3, 4), points2d_xy=[1, 2])
+
+
+def test_nul_characters_are_refused_but_their_escaped_text_is_not():
+    with pytest.raises(FrameError, match="NUL"):
+        frame_clean(frame("f", meta={"note": "a\x00b"}))
+    with pytest.raises(FrameError, match="NUL"):
+        frame_clean(frame("f", labels=[["car\x00"]]))
+    assert frame_clean(frame("f", meta={"note": "literal \\u0000 text"})).document["meta"]["note"].endswith("text")

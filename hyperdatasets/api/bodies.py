@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zlib
 
 import orjson
@@ -23,7 +24,11 @@ class OrjsonRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         if data is None:
             return b""
-        return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_UUID)
+        try:
+            return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_UUID)
+        except TypeError:
+            # e.g. an integer past 64 bits: PostgreSQL's jsonb gives 1e+191 back as a 192-digit integer.
+            return json.dumps(data, default=str, separators=(",", ":")).encode()
 
 
 class OrjsonParser(BaseParser):

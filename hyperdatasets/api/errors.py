@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -49,6 +50,10 @@ def _validation_message(detail) -> str:
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         return Response(error_body(exc.code, exc.message, exc.details), status=_service_status(exc))
+    if isinstance(exc, DataError):
+        # Last line of defence: a value the database cannot hold (e.g. a NUL character in a lookup).
+        return Response(error_body("invalid_input", "a value in the request cannot be stored or searched: "
+                                   + str(exc).splitlines()[0]), status=400)
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge(str(exc))
     if isinstance(exc, Http404):

@@ -137,3 +137,19 @@ def test_get_is_refused_on_changing_endpoints(clients, dataset):
     for path in (f"/api/datasets/{dataset.pk}/tags/add/", f"/api/datasets/{dataset.pk}/snapshot/",
                  "/api/datasets/create-new-dataset/"):
         assert clients["write"].get(path).status_code == 405
+
+
+def test_nul_characters_are_400_not_500(clients, dataset):
+    lookup = clients["write"].get("/api/datasets/lookup/?dataset_name=a%00b&dataset_project=p%00")
+    assert lookup.status_code in (400, 404)
+    created = clients["write"].post("/api/datasets/", {"dataset_name": "x", "description": "a\x00b"}, format="json")
+    assert created.status_code == 400 and "description" in error_of(created)["details"]
+    meta = clients["write"].post("/api/datasets/", {"dataset_name": "y", "metadata": {"k": "\x00"}}, format="json")
+    assert meta.status_code == 400 and "metadata" in error_of(meta)["details"]
+
+
+def test_huge_numbers_in_metadata_come_back(clients):
+    response = clients["write"].post("/api/datasets/", {"dataset_name": "big", "metadata": {"x": -1.1785e+191}},
+                                     format="json")
+    assert response.status_code == 201
+    assert float(response.json()["metadata"]["x"]) == pytest.approx(-1.1785e+191)
