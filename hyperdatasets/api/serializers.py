@@ -185,7 +185,9 @@ def versions_for_output(versions):
 class DeleteDatasetOut(serializers.Serializer):
     deleted = serializers.BooleanField()
     dataset_id = serializers.UUIDField()
-    delete_sources = serializers.BooleanField()
+    delete_sources = serializers.BooleanField(help_text="whether deleting the sources was asked for")
+    sources_deleted = serializers.BooleanField(help_text="whether source files were deleted")
+    sources_message = serializers.CharField(allow_blank=True)
 
 
 class FramesIn(serializers.Serializer):

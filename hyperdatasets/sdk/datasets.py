@@ -94,7 +94,9 @@ class Dataset:
         bar = _progress(show_progress, 1, f"deleting {dataset['name']}")
         params = {"delete_all_versions": str(bool(delete_all_versions)).lower(), "force": str(bool(force)).lower(),
                   "delete_sources": str(bool(delete_sources and delete_all_versions)).lower()}
-        _client().request("DELETE", f"/api/datasets/{dataset['id']}/", params=params)
+        result = _client().request("DELETE", f"/api/datasets/{dataset['id']}/", params=params).json()
+        if result.get("sources_message"):
+            warnings.warn(result["sources_message"], UserWarning, stacklevel=2)
         if bar is not None:
             bar.update(1)
             bar.close()

@@ -124,6 +124,7 @@ def test_delete_dataset_rules(clients, dataset):
     assert clients["admin"].delete(url + "?delete_all_versions=yes-please").status_code == 400
     done = clients["admin"].delete(url + "?delete_all_versions=true&force=true&delete_sources=true")
     assert done.status_code == 200 and done.json()["delete_sources"] is True
+    assert done.json()["sources_deleted"] is False and "NOT deleted" in done.json()["sources_message"]
     assert not Dataset.objects.filter(pk=dataset.pk).exists()
 
 

@@ -76,9 +76,10 @@ def test_deleting_datasets(api):
 
     Dataset.create(dataset_name='MyDataset')
     DatasetVersion.create_snapshot(dataset_name='MyDataset')
-    Dataset.delete(
-      dataset_name='MyDataset', delete_all_versions=True, force=True, delete_sources=True
-    )
+    with pytest.warns(UserWarning, match="source files were NOT deleted"):
+        Dataset.delete(
+          dataset_name='MyDataset', delete_all_versions=True, force=True, delete_sources=True
+        )
     with pytest.raises(LookupError):
         Dataset.get(dataset_name='MyDataset')
 

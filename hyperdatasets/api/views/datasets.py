@@ -34,6 +34,9 @@ def _create_kwargs(request, data: dict) -> dict:
     }
 
 
+SOURCES_NOT_DELETED = ("the dataset is deleted; its source files were NOT deleted: deleting sources in cloud "
+                       "storage is not available in this version of hyperdatasets")
+
 LIST_FILTERS = [
     OpenApiParameter("project", str, description="project id"),
     OpenApiParameter("tag", str), OpenApiParameter("name", str, description="part of the name"),
@@ -112,7 +115,9 @@ class DatasetDetailView(APIView):
         dataset = dataset_for(request, dataset_id, "dataset.delete_sources" if delete_sources else "dataset.delete")
         dataset_delete(dataset, delete_all_versions=delete_all, force=query_bool(request, "force"),
                        delete_sources=delete_sources)
-        return Response({"deleted": True, "dataset_id": dataset.pk, "delete_sources": delete_sources})
+        return Response({"deleted": True, "dataset_id": dataset.pk, "delete_sources": delete_sources,
+                         "sources_deleted": False,
+                         "sources_message": SOURCES_NOT_DELETED if delete_sources else ""})
 
 
 class _DatasetTagsView(APIView):
