@@ -148,8 +148,10 @@ def load_street(user=None) -> Dataset:
     _write(current, [_street_frame(dataset, i) for i in range(8)])
     version_mask_labels_set(current, MASK_LABELS)
     current = snapshot_create(dataset, publish_name="v1", child_comment="more frames")
+    version_mask_labels_set(current, MASK_LABELS)
     _write(current, [_street_frame(dataset, i) for i in range(8, 12)])
     current = snapshot_create(dataset, publish_name="v2", child_comment="work in progress")
+    version_mask_labels_set(current, MASK_LABELS)
     branch = version_create(dataset, version_name="relabel-signs", parent_version_names=["v1"], user=user,
                             comment="signs relabelled as traffic signs")
     relabelled = [_street_frame(dataset, i) for i in range(0, 8, 2)]

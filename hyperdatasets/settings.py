@@ -166,6 +166,10 @@ STORAGES = {
     "default": {"BACKEND": _MEDIA_BACKENDS[os.environ.get("HYPERDATASETS_MEDIA_STORAGE", "local")]},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Pages show local files (file://) only from MEDIA_ROOT and these folders (os.pathsep-separated), and cloud
+# objects through signed URLs that expire after this many seconds.
+HYPERDATASETS_LOCAL_ROOTS = [p for p in os.environ.get("HYPERDATASETS_LOCAL_ROOTS", "").split(os.pathsep) if p]
+HYPERDATASETS_SIGNED_URL_SECONDS = int(os.environ.get("HYPERDATASETS_SIGNED_URL_SECONDS", 900))
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME")
 AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL")
 AWS_LOCATION = os.environ.get("AWS_LOCATION", "")

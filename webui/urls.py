@@ -1,6 +1,6 @@
 from django.urls import path
 
-from webui import views
+from webui import files, version_page, views
 
 app_name = "webui"
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("", views.dataset_index, name="dataset-index"),
     path("account/", views.account, name="account"),
     path("datasets/<uuid:dataset_id>/", views.dataset_detail, name="dataset-detail"),
+    path("versions/<uuid:version_id>/", version_page.version_detail, name="version-detail"),
+    path("files/<str:token>/", files.signed_file, name="file"),
 ]

@@ -24,6 +24,10 @@ class StorageProvider(ABC):
     def handles_uri(self, uri: str) -> bool:
         return uri.startswith(self.scheme + "://")
 
+    def browser_url(self, uri: str) -> str | None:
+        """A URL a browser may load for this object for a short time, or None when it cannot be shown."""
+        return None
+
 
 def _providers() -> list[StorageProvider]:
     from hyperdatasets.storage.local import LocalProvider

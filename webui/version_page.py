@@ -1,0 +1,114 @@
+"""A version: its frames as a thumbnail grid (keyset "load more"), filters, label statistics, metadata,
+mask-label mapping and a diff against another version of the dataset."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from itertools import islice
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from annotations.mask_labels import MASK_LABELS_KEY
+from hyperdatasets.access import visible_versions
+from hyperdatasets.exceptions import InvalidInput
+from hyperdatasets.selectors.frames import frames_get, frames_page, version_label_stats, versions_diff
+from hyperdatasets.selectors.versions import version_list
+from webui.files import browser_url
+
+PAGE_SIZE = 48
+DIFF_SHOWN = 60
+# Display colours for mask values, in mapping order (mask values themselves are often near-black).
+MASK_PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
+                "#fabed4", "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3", "#808000", "#000075"]
+
+
+def mask_legend(version) -> list[dict]:
+    entries = (version.metadata.get(MASK_LABELS_KEY) or {}).get("_all_", [])
+    return [{"value": e["value"], "labels": e["labels"], "colour": MASK_PALETTE[i % len(MASK_PALETTE)]}
+            for i, e in enumerate(entries)]
+
+
+def thumbnail(frame: dict) -> dict:
+    source = frame["sources"][0]
+    shown = (source.get("preview") or {}).get("uri") or source["uri"]
+    labels = sorted({label for roi in frame["rois"] for label in roi["label"]})
+    return {"id": frame["id"], "url": browser_url(shown), "labels": labels, "sources": len(frame["sources"]),
+            "context_id": frame["context_id"]}
+
+
+def _version_for(request, version_id):
+    version = visible_versions(request.user).select_related("dataset", "dataset__project").filter(
+        pk=version_id).first()
+    if version is None:
+        raise Http404("version not found")
+    return version
+
+
+def _diff(version, other) -> dict:
+    changes = {"added": [], "removed": [], "modified": []}
+    counts = {"added": 0, "removed": 0, "modified": 0}
+    for change, fid in versions_diff(version, other):
+        counts[change] += 1
+        if len(changes[change]) < DIFF_SHOWN:
+            changes[change].append(fid)
+    shown = {}
+    for change, ids in changes.items():
+        holder = version if change == "removed" else other
+        found = frames_get(holder, ids)
+        shown[change] = [thumbnail(found[i]) for i in ids if i in found]
+    return {"other": other, "counts": counts, "shown": shown}
+
+
+@login_required
+def version_detail(request: HttpRequest, version_id) -> HttpResponse:
+    version = _version_for(request, version_id)
+    params = request.GET
+    filters = {"label": params.get("label") or None}
+    if params.get("meta_key"):
+        raw = params.get("meta_value", "")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        filters.update(meta_key=params["meta_key"], meta_value=value if isinstance(value, str | int | float | bool)
+                       else raw)
+    error = None
+    try:
+        page = frames_page(version, cursor=params.get("cursor") or None, limit=PAGE_SIZE, **filters)
+    except InvalidInput as exc:
+        error, page = exc.message, None
+    frames = [thumbnail(f) for f in page.frames] if page else []
+    context = {"version": version, "dataset": version.dataset, "frames": frames,
+               "next_cursor": page.next_cursor if page else None, "error": error, "filters": params}
+    if params.get("partial"):
+        return render(request, "webui/_frame_grid.html", context)
+    stats = version_label_stats(version)
+    top = max(stats["labels"].values(), default=1)
+    context.update(
+        stats=stats, label_bars=[{"label": k, "count": v, "width": round(100 * v / top)}
+                                 for k, v in islice(stats["labels"].items(), 20)],
+        metadata=json.dumps({k: v for k, v in version.metadata.items() if k != MASK_LABELS_KEY}, indent=2),
+        mask_legend=mask_legend(version),
+        others=[v for v in version_list(version.dataset) if v.pk != version.pk],
+    )
+    compare = params.get("compare")
+    if compare:
+        other = None
+        if _is_uuid(compare):
+            other = visible_versions(request.user).filter(pk=compare, dataset=version.dataset).first()
+        if other is None:
+            context["error"] = "the version to compare with was not found in this dataset"
+        else:
+            context["diff"] = _diff(version, other)
+    return render(request, "webui/version_detail.html", context)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
