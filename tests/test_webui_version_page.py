@@ -72,3 +72,21 @@ def test_version_page_scoped_and_bad_filters(client, user, superuser, street):
     bad = client.get(f"/versions/{street['v1'].pk}/?cursor=garbage")
     assert bad.status_code == 200 and "not a cursor" in bad.content.decode()
     assert "not found" in client.get(f"/versions/{street['v1'].pk}/?compare=nope").content.decode()
+
+
+def test_s3_objects_are_shown_through_presigned_urls(s3_bucket, s3_server, monkeypatch, settings):
+    import requests
+
+    from hyperdatasets.storage.s3 import S3Provider
+
+    client, bucket = s3_bucket
+    client.put_object(Bucket=bucket, Key="images/a.png", Body=b"png-bytes")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    settings.AWS_S3_ENDPOINT_URL = s3_server
+    url = S3Provider().browser_url(f"s3://{bucket}/images/a.png")
+    assert "Signature" in url or "X-Amz-Signature" in url
+    assert "testing" not in url.split("?")[0]
+    assert requests.get(url, timeout=10).content == b"png-bytes"
+    assert S3Provider().browser_url(f"s3://{bucket}") is None
