@@ -1,6 +1,6 @@
 from django.urls import path
 
-from webui import files, version_page, views
+from webui import files, frame_page, version_page, views
 
 app_name = "webui"
 
@@ -9,5 +9,6 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("datasets/<uuid:dataset_id>/", views.dataset_detail, name="dataset-detail"),
     path("versions/<uuid:version_id>/", version_page.version_detail, name="version-detail"),
+    path("versions/<uuid:version_id>/frames/<path:frame_id>/", frame_page.frame_detail, name="frame-detail"),
     path("files/<str:token>/", files.signed_file, name="file"),
 ]

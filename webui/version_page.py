@@ -31,12 +31,12 @@ def mask_legend(version) -> list[dict]:
             for i, e in enumerate(entries)]
 
 
-def thumbnail(frame: dict) -> dict:
+def thumbnail(frame: dict, version_id) -> dict:
     source = frame["sources"][0]
     shown = (source.get("preview") or {}).get("uri") or source["uri"]
     labels = sorted({label for roi in frame["rois"] for label in roi["label"]})
     return {"id": frame["id"], "url": browser_url(shown), "labels": labels, "sources": len(frame["sources"]),
-            "context_id": frame["context_id"]}
+            "context_id": frame["context_id"], "version_id": version_id}
 
 
 def _version_for(request, version_id):
@@ -58,7 +58,7 @@ def _diff(version, other) -> dict:
     for change, ids in changes.items():
         holder = version if change == "removed" else other
         found = frames_get(holder, ids)
-        shown[change] = [thumbnail(found[i]) for i in ids if i in found]
+        shown[change] = [thumbnail(found[i], holder.pk) for i in ids if i in found]
     return {"other": other, "counts": counts, "shown": shown}
 
 
@@ -80,7 +80,7 @@ def version_detail(request: HttpRequest, version_id) -> HttpResponse:
         page = frames_page(version, cursor=params.get("cursor") or None, limit=PAGE_SIZE, **filters)
     except InvalidInput as exc:
         error, page = exc.message, None
-    frames = [thumbnail(f) for f in page.frames] if page else []
+    frames = [thumbnail(f, version.pk) for f in page.frames] if page else []
     context = {"version": version, "dataset": version.dataset, "frames": frames,
                "next_cursor": page.next_cursor if page else None, "error": error, "filters": params}
     if params.get("partial"):

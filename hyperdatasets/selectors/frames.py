@@ -138,9 +138,11 @@ def frames_page(
     label: str | None = None,
     meta_key: str | None = None,
     meta_value: Any = None,
+    backward: bool = False,
 ) -> FramePage:
     """One page of a version's frames in (context_id, timestamp, id) order, optionally of one label or with
-    ``meta[meta_key] == meta_value`` (a dotted key path)."""
+    ``meta[meta_key] == meta_value`` (a dotted key path). ``backward`` walks before the cursor instead
+    (nearest first)."""
     if type(limit) is not int or not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidInput.for_field("limit", f"must be an integer from 1 to {MAX_PAGE_SIZE}")
     ancestry = Ancestry.of(version)
@@ -164,7 +166,7 @@ def frames_page(
             params.append(label)
     sql = [base]
     if cursor is not None:
-        sql.append(" AND (e.context_id, e.timestamp, e.frame_id) > (%s, %s, %s)")
+        sql.append(f" AND (e.context_id, e.timestamp, e.frame_id) {'<' if backward else '>'} (%s, %s, %s)")
         params += list(cursor_decode(cursor))
     if meta_key is not None:
         meta_sql, meta_params = _meta_filter(meta_key, meta_value)
@@ -174,7 +176,7 @@ def frames_page(
     sql.append(closer_sql)
     params += closer_params
     sql.append(
-        " ORDER BY e.context_id, e.timestamp, e.frame_id LIMIT %s"
+        " ORDER BY e.context_id{0}, e.timestamp{0}, e.frame_id{0} LIMIT %s".format(" DESC" if backward else "")
     )
     params.append(limit + 1)
     with connection.cursor() as db:
