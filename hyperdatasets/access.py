@@ -113,3 +113,16 @@ def require_dataset(user, dataset: Dataset, action: str) -> None:
 
 def require_project(user, project: Project, action: str) -> None:
     require(user, project_role(user, project), action, f"project {project.name!r}")
+
+
+def require_create_in_project(user, project_name: str | None) -> None:
+    """Creating a dataset in an existing project needs write there (an unseen project is not found);
+    a new project is created with the caller as its admin."""
+    if project_name is None:
+        return
+    project = Project.objects.filter(name=project_name).first()
+    if project is None:
+        return
+    if not visible_projects(user).filter(pk=project.pk).exists():
+        raise NotFound(f"project {project_name!r} does not exist")
+    require_project(user, project, "project.add_dataset")

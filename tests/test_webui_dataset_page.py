@@ -42,3 +42,35 @@ def test_index_links_to_dataset_pages(client, user):
     dataset = dataset_create(dataset_name="linked", user=user)
     client.force_login(user)
     assert f'href="/datasets/{dataset.pk}/"' in client.get("/").content.decode()
+
+
+def test_index_cards_filters_search_and_create(client, user):
+    from hyperdatasets.models import Dataset
+
+    first = dataset_create(dataset_name="alpha cars", dataset_project="p1", user=user, tags=["cars"])
+    frames_upsert(version_head(first), [frame("a", labels=[["car"]]), frame("b")])
+    dataset_create(dataset_name="beta", user=user, tags=["other"])
+    client.force_login(user)
+    page = client.get("/").content.decode()
+    assert page.count('data-testid="dataset-card"') == 2
+    assert '<dd data-testid="card-frames">2</dd>' in page and "50%" in page and "car (1)" in page
+    assert client.get("/?q=ALPHA").content.decode().count('data-testid="dataset-card"') == 1
+    assert client.get("/?tag=other").content.decode().count('data-testid="dataset-card"') == 1
+    assert client.get(f"/?project={first.project_id}").content.decode().count('data-testid="dataset-card"') == 1
+    created = client.post("/datasets/new/", {"name": "gamma", "project": "p1", "tags": "x, y", "description": "d"})
+    gamma = Dataset.objects.get(name="gamma")
+    assert created.status_code == 302 and created["Location"] == f"/datasets/{gamma.pk}/"
+    assert [t.name for t in gamma.tags.all()] == ["x", "y"] and gamma.project.name == "p1"
+    again = client.post("/datasets/new/", {"name": "gamma", "project": "p1"}, follow=True).content.decode()
+    assert "already exists" in again
+    assert client.get("/datasets/new/").status_code == 405
+
+
+def test_create_in_a_project_you_cannot_write(client, user, django_user_model):
+    from hyperdatasets.models import Dataset
+
+    owner = django_user_model.objects.create_user(username="owner", password="x")
+    dataset_create(dataset_name="x", dataset_project="closed", user=owner)
+    client.force_login(user)
+    page = client.post("/datasets/new/", {"name": "mine", "project": "closed"}, follow=True).content.decode()
+    assert "does not exist" in page and not Dataset.objects.filter(name="mine").exists()

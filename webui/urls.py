@@ -7,6 +7,7 @@ app_name = "webui"
 urlpatterns = [
     path("", views.dataset_index, name="dataset-index"),
     path("account/", views.account, name="account"),
+    path("datasets/new/", views.dataset_new, name="dataset-new"),
     path("datasets/<uuid:dataset_id>/", views.dataset_detail, name="dataset-detail"),
     path("versions/<uuid:version_id>/", version_page.version_detail, name="version-detail"),
     path("versions/<uuid:version_id>/frames/<path:frame_id>/", frame_page.frame_detail, name="frame-detail"),

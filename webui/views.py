@@ -1,20 +1,56 @@
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from hyperdatasets.access import dataset_role, visible_datasets
-from hyperdatasets.selectors.datasets import dataset_list
+from hyperdatasets.access import dataset_role, require_create_in_project, visible_datasets, visible_projects
+from hyperdatasets.exceptions import ServiceError
+from hyperdatasets.models import DatasetTag, DatasetVersion
+from hyperdatasets.selectors.datasets import dataset_list, datasets_with_summary
+from hyperdatasets.selectors.frames import version_label_stats
 from hyperdatasets.selectors.versions import version_head, version_list, version_parent_ids
+from hyperdatasets.services.datasets import dataset_create
 from webui.version_tree import NODE_HEIGHT, NODE_WIDTH, version_tree
 
 
 @login_required
 def dataset_index(request: HttpRequest) -> HttpResponse:
-    datasets = dataset_list().filter(pk__in=visible_datasets(request.user).values("pk"))
-    datasets = datasets.annotate(version_count=Count("versions", distinct=True))
-    rows = [{"dataset": d, "head": version_head(d)} for d in datasets[:200]]
-    return render(request, "webui/dataset_index.html", {"rows": rows})
+    """Dataset cards, filtered by project and tag and searched by name; a form creates a dataset."""
+    params = request.GET
+    projects = list(visible_projects(request.user).order_by("name"))
+    project = next((p for p in projects if str(p.pk) == params.get("project")), None)
+    datasets = dataset_list(project=project, tag=params.get("tag") or None, name=params.get("q") or None)
+    datasets = datasets_with_summary(datasets.filter(pk__in=visible_datasets(request.user).values("pk")))[:200]
+    heads = {v.pk: v for v in DatasetVersion.objects.filter(pk__in=[d.current_version_id for d in datasets])}
+    rows = []
+    for dataset in datasets:
+        head = heads.get(dataset.current_version_id)
+        stats = version_label_stats(head) if head else None
+        annotated = round(100 * stats["annotated"] / stats["frames"]) if stats and stats["frames"] else 0
+        rows.append({"dataset": dataset, "head": head, "annotated": annotated,
+                     "top_labels": list(stats["labels"].items())[:4] if stats else []})
+    tags = DatasetTag.objects.filter(dataset__in=visible_datasets(request.user)).values_list("name", flat=True)
+    return render(request, "webui/dataset_index.html", {
+        "rows": rows, "projects": projects, "tags": sorted(set(tags)), "filters": params,
+        "form_error": request.session.pop("form_error", None),
+    })
+
+
+@login_required
+@require_POST
+def dataset_new(request: HttpRequest) -> HttpResponse:
+    """Create a dataset from the page's form, through the same service and rules as the API."""
+    data = request.POST
+    tags = [t.strip() for t in data.get("tags", "").split(",") if t.strip()]
+    project_name = data.get("project", "").strip() or None
+    try:
+        require_create_in_project(request.user, project_name)
+        dataset = dataset_create(dataset_name=data.get("name", ""), dataset_project=project_name, tags=tags,
+                                 description=data.get("description", ""), raise_if_exists=True, user=request.user)
+    except ServiceError as exc:
+        request.session["form_error"] = exc.message
+        return redirect("webui:dataset-index")
+    return redirect("webui:dataset-detail", dataset.pk)
 
 
 @login_required

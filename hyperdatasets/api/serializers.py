@@ -5,10 +5,9 @@ The rules themselves (names, sizes, graph rules) are the services'; serializers 
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Subquery, Value, When
 from rest_framework import serializers
 
-from hyperdatasets.models import DatasetVersion, ProjectAccessRule, VersionStatus
+from hyperdatasets.models import ProjectAccessRule, VersionStatus
 
 
 class StrictCharField(serializers.CharField):
@@ -88,6 +87,8 @@ class TagsIn(serializers.Serializer):
     tags = serializers.ListField(child=StrictCharField())
 
 
+
+
 class DatasetOut(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
@@ -102,23 +103,6 @@ class DatasetOut(serializers.Serializer):
     version_count = serializers.IntegerField()
     current_version_id = serializers.UUIDField(allow_null=True)
     current_frame_count = serializers.IntegerField(allow_null=True)
-
-
-def datasets_for_output(datasets):
-    """Annotate what DatasetOut shows, in a fixed number of queries whatever the page size."""
-    versions = DatasetVersion.objects.filter(dataset=OuterRef("pk"))
-    head = versions.annotate(
-        draft_first=Case(When(status=VersionStatus.DRAFT, then=Value(1)), default=Value(0),
-                         output_field=IntegerField()),
-        draft_depth=Case(When(status=VersionStatus.DRAFT, then=F("depth")), default=Value(0),
-                         output_field=IntegerField()),
-    ).order_by("-draft_first", "-draft_depth", "-number")
-    counts = versions.order_by().values("dataset").annotate(n=Count("pk")).values("n")
-    return datasets.select_related("project", "created_by").prefetch_related("tags").annotate(
-        version_count=Subquery(counts, output_field=IntegerField()),
-        current_version_id=Subquery(head.values("pk")[:1]),
-        current_frame_count=Subquery(head.values("frame_count")[:1]),
-    )
 
 
 class VersionCreateIn(serializers.Serializer):

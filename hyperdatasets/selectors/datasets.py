@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 
 from hyperdatasets.exceptions import AmbiguousName, InvalidInput, NotFound
-from hyperdatasets.models import Dataset, Project
+from hyperdatasets.models import Dataset, DatasetVersion, Project, VersionStatus
 
 
 def parse_uuid(field: str, value: object) -> uuid.UUID:
@@ -75,3 +75,21 @@ def dataset_list(*, project: Project | None = None, tag: str | None = None,
     if name is not None:
         datasets = datasets.filter(name__icontains=name)
     return datasets.order_by("name", "id")
+
+
+def datasets_with_summary(datasets: QuerySet[Dataset]) -> QuerySet[Dataset]:
+    """Datasets with their version count and current version (id, frame count), in a fixed number of
+    queries whatever the page size."""
+    versions = DatasetVersion.objects.filter(dataset=OuterRef("pk"))
+    head = versions.annotate(
+        draft_first=Case(When(status=VersionStatus.DRAFT, then=Value(1)), default=Value(0),
+                         output_field=IntegerField()),
+        draft_depth=Case(When(status=VersionStatus.DRAFT, then=F("depth")), default=Value(0),
+                         output_field=IntegerField()),
+    ).order_by("-draft_first", "-draft_depth", "-number")
+    counts = versions.order_by().values("dataset").annotate(n=Count("pk")).values("n")
+    return datasets.select_related("project", "created_by").prefetch_related("tags").annotate(
+        version_count=Subquery(counts, output_field=IntegerField()),
+        current_version_id=Subquery(head.values("pk")[:1]),
+        current_frame_count=Subquery(head.values("frame_count")[:1]),
+    )

@@ -3,30 +3,24 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hyperdatasets.access import require_project, visible_datasets, visible_projects
+from hyperdatasets.access import require_create_in_project, require_project, visible_datasets, visible_projects
 from hyperdatasets.api import serializers as s
 from hyperdatasets.api.views.common import NameCursorPagination, dataset_for, paginate, parsed, query_bool
 from hyperdatasets.exceptions import NotFound
-from hyperdatasets.models import Project
-from hyperdatasets.selectors.datasets import dataset_get, dataset_list, parse_uuid
+from hyperdatasets.selectors.datasets import dataset_get, dataset_list, datasets_with_summary, parse_uuid
 from hyperdatasets.services.datasets import dataset_create, dataset_delete, dataset_update, version_create_new_dataset
 from hyperdatasets.services.tags import dataset_tags_add, dataset_tags_remove
 from hyperdatasets.services.uploads import upload_store
 
 
 def _dataset_out(request, dataset_id) -> dict:
-    dataset = s.datasets_for_output(visible_datasets(request.user)).get(pk=dataset_id)
+    dataset = datasets_with_summary(visible_datasets(request.user)).get(pk=dataset_id)
     return s.DatasetOut(dataset).data
 
 
 def _create_kwargs(request, data: dict) -> dict:
     project_name = data.get("dataset_project")
-    if project_name is not None:
-        project = Project.objects.filter(name=project_name).first()
-        if project is not None:
-            if not visible_projects(request.user).filter(pk=project.pk).exists():
-                raise NotFound(f"project {project_name!r} does not exist")
-            require_project(request.user, project, "project.add_dataset")
+    require_create_in_project(request.user, project_name)
     return {
         "dataset_name": data["dataset_name"], "dataset_project": project_name, "tags": data.get("tags"),
         "description": data.get("description"), "metadata": data.get("metadata"),
@@ -57,7 +51,7 @@ class DatasetListView(APIView):
         datasets = datasets.filter(pk__in=visible_datasets(request.user).values("pk"))
         if "is_example" in params:
             datasets = datasets.filter(is_example=query_bool(request, "is_example"))
-        return paginate(self, request, s.datasets_for_output(datasets), NameCursorPagination, s.DatasetOut)
+        return paginate(self, request, datasets_with_summary(datasets), NameCursorPagination, s.DatasetOut)
 
     @extend_schema(request=s.DatasetCreateIn, responses={201: s.DatasetOut})
     def post(self, request):
