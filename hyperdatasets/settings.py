@@ -129,7 +129,9 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "webui:login"
+LOGIN_REDIRECT_URL = "webui:dataset-index"
+LOGOUT_REDIRECT_URL = "webui:login"
 
 # Celery: Redis in production (CELERY_BROKER_URL=redis://...), a file-system broker by default.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")

@@ -30,3 +30,13 @@ def test_dataset_page_lists_only_visible_datasets(client, user, django_user_mode
     client.force_login(user)
     page = client.get("/").content.decode()
     assert "open-one" in page and "secret" not in page
+
+
+def test_sign_in_and_out(client, user):
+    assert client.get("/").status_code == 302 and client.get("/")["Location"].startswith("/accounts/login/")
+    bad = client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
+    assert "did not match" in bad.content.decode()
+    signed_in = client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"})
+    assert signed_in.status_code == 302 and client.get("/").status_code == 200
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/").status_code == 302

@@ -1,3 +1,4 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from webui import files, frame_page, version_page, views
@@ -6,6 +7,8 @@ app_name = "webui"
 
 urlpatterns = [
     path("", views.dataset_index, name="dataset-index"),
+    path("accounts/login/", auth_views.LoginView.as_view(template_name="webui/login.html"), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", views.account, name="account"),
     path("datasets/new/", views.dataset_new, name="dataset-new"),
     path("datasets/<uuid:dataset_id>/", views.dataset_detail, name="dataset-detail"),
