@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from webui import files, frame_page, version_page, views
+from webui import dataset_actions, files, frame_page, version_page, views
 
 app_name = "webui"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("datasets/new/", views.dataset_new, name="dataset-new"),
     path("datasets/<uuid:dataset_id>/", views.dataset_detail, name="dataset-detail"),
+    path("datasets/<uuid:dataset_id>/delete/", dataset_actions.dataset_delete_view, name="dataset-delete"),
+    path("datasets/<uuid:dataset_id>/<slug:action>/", dataset_actions.dataset_action, name="dataset-action"),
     path("versions/<uuid:version_id>/", version_page.version_detail, name="version-detail"),
     path("versions/<uuid:version_id>/frames/<path:frame_id>/", frame_page.frame_detail, name="frame-detail"),
     path("files/<str:token>/", files.signed_file, name="file"),

@@ -3,7 +3,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from hyperdatasets.access import dataset_role, require_create_in_project, visible_datasets, visible_projects
+from hyperdatasets.access import POLICY, dataset_role, require_create_in_project, visible_datasets, visible_projects
 from hyperdatasets.exceptions import ServiceError
 from hyperdatasets.models import DatasetTag, DatasetVersion
 from hyperdatasets.selectors.datasets import dataset_list, datasets_with_summary
@@ -80,7 +80,15 @@ def dataset_detail(request: HttpRequest, dataset_id) -> HttpResponse:
     names = {v.pk: v.name for v in versions}
     rows = [{"version": v, "parents": [names[p] for p in parents[v.pk]], "is_current": head is not None
              and v.pk == head.pk} for v in versions]
+    role = dataset_role(request.user, dataset)
+    drafts = [v for v in versions if v.is_draft]
+    leaves = {v.pk for v in versions} - {p for ids in parents.values() for p in ids}
     return render(request, "webui/dataset_detail.html", {
         "dataset": dataset, "tree": version_tree(versions, parents, head.pk if head else None), "rows": rows,
-        "head": head, "node_width": NODE_WIDTH, "node_height": NODE_HEIGHT, "role": dataset_role(request.user, dataset),
+        "head": head, "node_width": NODE_WIDTH, "node_height": NODE_HEIGHT,
+        "can_write": role >= POLICY["version.create"], "can_delete": role >= POLICY["dataset.delete"],
+        # The snapshot form shows only in the simple structure: one Draft, and it is the only leaf.
+        "can_snapshot": role >= POLICY["version.snapshot"] and len(drafts) == 1 and leaves == {drafts[0].pk},
+        "published": [v for v in versions if v.is_published], "drafts": drafts,
+        "tag_text": ", ".join(t.name for t in dataset.tags.all()),
     })

@@ -58,3 +58,16 @@ def test_frame_group_sources(page):
     page.click("[data-testid=source-tabs] >> text=right")
     assert page.locator("[data-testid=all-sources] .thumb").count() == 2
     screenshot(page, "frame-group")
+
+
+def test_create_snapshot_from_the_page(page):
+    page.click(f"text={STEREO}")
+    assert page.locator("[data-testid=snapshot-form]").is_visible()
+    page.fill("[data-testid=snapshot-form] input[name=publish_name]", "from-the-page")
+    page.click("[data-testid=snapshot-form] button")
+    page.locator("[data-testid=message]").wait_for()
+    assert "is the current version" in page.locator("[data-testid=message]").inner_text()
+    node = page.locator("[data-testid=version-node][data-name=from-the-page]")
+    assert node.get_attribute("data-status") == "published"
+    assert page.locator("[data-testid=version-node].current").get_attribute("data-name") == "Current"
+    screenshot(page, "snapshot-created")

@@ -1,0 +1,103 @@
+"""The dataset page's actions, each through the services and the policy, reporting refusals on the page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from hyperdatasets.access import require_dataset, visible_datasets
+from hyperdatasets.exceptions import ServiceError
+from hyperdatasets.models import DatasetVersion
+from hyperdatasets.services.datasets import dataset_delete, dataset_update
+from hyperdatasets.services.snapshots import snapshot_create
+from hyperdatasets.services.tags import dataset_tags_set
+from hyperdatasets.services.versions import version_create, version_delete, version_publish
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    return value.strip() or None if value is not None else None
+
+
+def _snapshot(request, dataset):
+    require_dataset(request.user, dataset, "version.snapshot")
+    child = snapshot_create(dataset, publish_name=_blank_to_none(request.POST.get("publish_name")),
+                            child_name=_blank_to_none(request.POST.get("child_name")), user=request.user)
+    return f"Snapshot taken; {child.name!r} is the current version."
+
+
+def _child(request, dataset):
+    require_dataset(request.user, dataset, "version.create")
+    child = version_create(dataset, version_name=request.POST.get("version_name", ""),
+                           parent_version_ids=[request.POST.get("parent", "")], raise_if_exists=True,
+                           user=request.user)
+    return f"Created Draft {child.name!r}."
+
+
+def _version(request, dataset) -> DatasetVersion:
+    version = DatasetVersion.objects.filter(dataset=dataset, pk=request.POST.get("version")).first()
+    if version is None:
+        raise Http404("version not found")
+    return version
+
+
+def _publish(request, dataset):
+    require_dataset(request.user, dataset, "version.publish")
+    version = version_publish(_version(request, dataset))
+    return f"Published {version.name!r}; it is read-only from now on."
+
+
+def _delete_version(request, dataset):
+    require_dataset(request.user, dataset, "version.delete")
+    version = _version(request, dataset)
+    version_delete(version)
+    return f"Deleted Draft {version.name!r}."
+
+
+def _edit(request, dataset):
+    require_dataset(request.user, dataset, "dataset.change")
+    dataset_update(dataset, name=request.POST.get("name"), description=request.POST.get("description", ""))
+    dataset_tags_set(dataset, [t.strip() for t in request.POST.get("tags", "").split(",") if t.strip()])
+    return "Saved."
+
+
+ACTIONS = {"snapshot": _snapshot, "child": _child, "publish": _publish, "delete-version": _delete_version,
+           "edit": _edit}
+
+
+@login_required
+@require_POST
+def dataset_action(request: HttpRequest, dataset_id, action: str) -> HttpResponse:
+    dataset = visible_datasets(request.user).select_related("project").filter(pk=dataset_id).first()
+    if dataset is None or action not in ACTIONS:
+        raise Http404("not found")
+    try:
+        messages.success(request, ACTIONS[action](request, dataset))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("webui:dataset-detail", dataset.pk)
+
+
+@login_required
+@require_POST
+def dataset_delete_view(request: HttpRequest, dataset_id) -> HttpResponse:
+    dataset = visible_datasets(request.user).select_related("project").filter(pk=dataset_id).first()
+    if dataset is None:
+        raise Http404("dataset not found")
+    if request.POST.get("confirm_name") != dataset.name:
+        messages.error(request, "Type the dataset's name to confirm the deletion.")
+        return redirect("webui:dataset-detail", dataset.pk)
+    all_versions = request.POST.get("delete_all_versions") == "on"
+    sources = all_versions and request.POST.get("delete_sources") == "on"
+    try:
+        require_dataset(request.user, dataset, "dataset.delete_sources" if sources else "dataset.delete")
+        dataset_delete(dataset, delete_all_versions=all_versions, force=request.POST.get("force") == "on",
+                       delete_sources=sources)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("webui:dataset-detail", dataset.pk)
+    note = " Its source files were NOT deleted: that is not available yet." if sources else ""
+    messages.success(request, f"Deleted dataset {dataset.name!r}.{note}")
+    return redirect("webui:dataset-index")
