@@ -8,13 +8,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from hyperdatasets.access import require_dataset, visible_datasets
+from hyperdatasets.access import require_dataset
 from hyperdatasets.exceptions import ServiceError
 from hyperdatasets.models import DatasetVersion
 from hyperdatasets.services.datasets import dataset_delete, dataset_update
 from hyperdatasets.services.snapshots import snapshot_create
 from hyperdatasets.services.tags import dataset_tags_set
 from hyperdatasets.services.versions import version_create, version_delete, version_publish
+from webui.lookups import visible_dataset_or_404
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -70,9 +71,9 @@ ACTIONS = {"snapshot": _snapshot, "child": _child, "publish": _publish, "delete-
 @login_required
 @require_POST
 def dataset_action(request: HttpRequest, dataset_id, action: str) -> HttpResponse:
-    dataset = visible_datasets(request.user).select_related("project").filter(pk=dataset_id).first()
-    if dataset is None or action not in ACTIONS:
-        raise Http404("not found")
+    if action not in ACTIONS:
+        raise Http404("no such action")
+    dataset = visible_dataset_or_404(request, dataset_id)
     try:
         messages.success(request, ACTIONS[action](request, dataset))
     except ServiceError as exc:
@@ -83,9 +84,7 @@ def dataset_action(request: HttpRequest, dataset_id, action: str) -> HttpRespons
 @login_required
 @require_POST
 def dataset_delete_view(request: HttpRequest, dataset_id) -> HttpResponse:
-    dataset = visible_datasets(request.user).select_related("project").filter(pk=dataset_id).first()
-    if dataset is None:
-        raise Http404("dataset not found")
+    dataset = visible_dataset_or_404(request, dataset_id)
     if request.POST.get("confirm_name") != dataset.name:
         messages.error(request, "Type the dataset's name to confirm the deletion.")
         return redirect("webui:dataset-detail", dataset.pk)

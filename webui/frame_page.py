@@ -13,7 +13,8 @@ from django.shortcuts import render
 from annotations.rois import POLY_PART_SEPARATOR
 from hyperdatasets.selectors.frames import cursor_encode, frames_get, frames_page
 from webui.files import browser_url
-from webui.version_page import MASK_PALETTE, _version_for, mask_legend
+from webui.lookups import visible_version_or_404
+from webui.version_page import MASK_PALETTE, mask_legend
 
 
 def _colour(label: str) -> str:
@@ -58,7 +59,7 @@ def _source_view(source: dict, rois: list[dict]) -> dict:
 
 @login_required
 def frame_detail(request: HttpRequest, version_id, frame_id: str) -> HttpResponse:
-    version = _version_for(request, version_id)
+    version = visible_version_or_404(request, version_id)
     frame = frames_get(version, [frame_id]).get(frame_id)
     if frame is None:
         raise Http404("frame not found")

@@ -4,19 +4,20 @@ mask-label mapping and a diff against another version of the dataset."""
 from __future__ import annotations
 
 import json
-import uuid
 from itertools import islice
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from annotations.mask_labels import MASK_LABELS_KEY
 from hyperdatasets.access import visible_versions
 from hyperdatasets.exceptions import InvalidInput
+from hyperdatasets.selectors.datasets import parse_uuid
 from hyperdatasets.selectors.frames import frames_get, frames_page, version_label_stats, versions_diff
 from hyperdatasets.selectors.versions import version_list
 from webui.files import browser_url
+from webui.lookups import visible_version_or_404
 
 PAGE_SIZE = 48
 DIFF_SHOWN = 60
@@ -39,14 +40,6 @@ def thumbnail(frame: dict, version_id) -> dict:
             "context_id": frame["context_id"], "version_id": version_id}
 
 
-def _version_for(request, version_id):
-    version = visible_versions(request.user).select_related("dataset", "dataset__project").filter(
-        pk=version_id).first()
-    if version is None:
-        raise Http404("version not found")
-    return version
-
-
 def _diff(version, other) -> dict:
     changes = {"added": [], "removed": [], "modified": []}
     counts = {"added": 0, "removed": 0, "modified": 0}
@@ -64,7 +57,7 @@ def _diff(version, other) -> dict:
 
 @login_required
 def version_detail(request: HttpRequest, version_id) -> HttpResponse:
-    version = _version_for(request, version_id)
+    version = visible_version_or_404(request, version_id)
     params = request.GET
     filters = {"label": params.get("label") or None}
     if params.get("meta_key"):
@@ -96,19 +89,13 @@ def version_detail(request: HttpRequest, version_id) -> HttpResponse:
     )
     compare = params.get("compare")
     if compare:
-        other = None
-        if _is_uuid(compare):
-            other = visible_versions(request.user).filter(pk=compare, dataset=version.dataset).first()
+        try:
+            other = visible_versions(request.user).filter(pk=parse_uuid("compare", compare),
+                                                          dataset=version.dataset).first()
+        except InvalidInput:
+            other = None
         if other is None:
             context["error"] = "the version to compare with was not found in this dataset"
         else:
             context["diff"] = _diff(version, other)
     return render(request, "webui/version_detail.html", context)
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

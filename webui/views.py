@@ -1,5 +1,5 @@
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -10,6 +10,7 @@ from hyperdatasets.selectors.datasets import dataset_list, datasets_with_summary
 from hyperdatasets.selectors.frames import version_label_stats
 from hyperdatasets.selectors.versions import version_head, version_list, version_parent_ids
 from hyperdatasets.services.datasets import dataset_create
+from webui.lookups import visible_dataset_or_404
 from webui.version_tree import NODE_HEIGHT, NODE_WIDTH, version_tree
 
 
@@ -71,9 +72,7 @@ def account(request: HttpRequest) -> HttpResponse:
 @login_required
 def dataset_detail(request: HttpRequest, dataset_id) -> HttpResponse:
     """A dataset: its version graph drawn as a tree, and the same versions as a list."""
-    dataset = visible_datasets(request.user).select_related("project").filter(pk=dataset_id).first()
-    if dataset is None:
-        raise Http404("dataset not found")
+    dataset = visible_dataset_or_404(request, dataset_id)
     versions = list(version_list(dataset))
     parents = version_parent_ids(versions)
     head = version_head(dataset)
