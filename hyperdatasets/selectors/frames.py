@@ -216,7 +216,6 @@ def _meta_filter(meta_key: str, meta_value: Any) -> tuple[str, list[Any]]:
 
 @dataclass(frozen=True)
 class StoredRow:
-    row_id: int
     frame_id: str
     version_id: Any
     deleted: bool
@@ -240,14 +239,14 @@ def rows_for_ids(version: DatasetVersion, frame_ids: Iterable[str], *, with_docu
         id_sql, id_params = in_clause("e.frame_id", ids[start:start + chunk_size])
         member_sql, member_params = ancestry.member("e.version_id")
         sql = (
-            f"SELECT e.id, e.frame_id, e.version_id, e.deleted, e.roi_count, e.labels, e.content_types, e.saved, "
+            f"SELECT e.frame_id, e.version_id, e.deleted, e.roi_count, e.labels, e.content_types, e.saved, "
             f"{document} FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND {member_sql} AND {id_sql}"
         )
         with connection.cursor() as db:
             db.execute(sql, [db_uuid(version.dataset_id), *member_params, *id_params])
-            for row_id, fid, vid, deleted, rois, labels, ctypes, saved, doc in db.fetchall():
+            for fid, vid, deleted, rois, labels, ctypes, saved, doc in db.fetchall():
                 found.setdefault(fid, []).append(StoredRow(
-                    row_id, fid, vid, bool(deleted), rois, load_json(labels), load_json(ctypes), saved, doc))
+                    fid, vid, bool(deleted), rois, load_json(labels), load_json(ctypes), saved, doc))
     for rows in found.values():
         rows.sort(key=lambda r: rank[r.version_id])
     return found
