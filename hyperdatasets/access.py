@@ -13,7 +13,7 @@ from enum import IntEnum
 from django.db.models import Q, QuerySet
 
 from hyperdatasets.exceptions import NotFound, ServiceError
-from hyperdatasets.models import AccessRole, Dataset, DatasetVersion, Project, ProjectAccessRule
+from hyperdatasets.models import AccessRole, Dataset, DatasetVersion, DeletionJob, Project, ProjectAccessRule
 
 
 class Role(IntEnum):
@@ -43,6 +43,8 @@ POLICY: dict[str, Role] = {
     "frames.view": Role.READ,
     "frames.change": Role.WRITE,
     "uploads.create": Role.WRITE,
+    "deletion.view": Role.READ,
+    "deletion.retry": Role.ADMIN,
 }
 
 
@@ -94,6 +96,29 @@ def visible_datasets(user) -> QuerySet[Dataset]:
 
 def visible_versions(user) -> QuerySet[DatasetVersion]:
     return DatasetVersion.objects.filter(dataset__in=visible_datasets(user).values("pk"))
+
+
+def deletion_job_role(user, job: DeletionJob) -> Role:
+    """A job keeps its dataset's project: the project's rules apply. Outside projects, the job is its
+    creator's (and superusers')."""
+    if not _signed_in(user):
+        return Role.NONE
+    if job.project_id is not None:
+        return project_role(user, job.project)
+    return Role.ADMIN if user.is_superuser or job.created_by_id == user.pk else Role.NONE
+
+
+def visible_deletion_jobs(user) -> QuerySet[DeletionJob]:
+    if not _signed_in(user):
+        return DeletionJob.objects.none()
+    if user.is_superuser:
+        return DeletionJob.objects.all()
+    return DeletionJob.objects.filter(Q(project__in=visible_projects(user).values("pk"))
+                                      | Q(project__isnull=True, created_by=user))
+
+
+def require_deletion_job(user, job: DeletionJob, action: str) -> None:
+    require(user, deletion_job_role(user, job), action, f"deletion job {job.pk}")
 
 
 def require(user, role: Role, action: str, what: str) -> None:

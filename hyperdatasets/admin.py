@@ -1,13 +1,15 @@
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from hyperdatasets.access import (
     POLICY,
     dataset_role,
+    deletion_job_role,
     project_role,
     visible_datasets,
+    visible_deletion_jobs,
     visible_projects,
     visible_versions,
 )
@@ -16,10 +18,21 @@ from hyperdatasets.admin_forms import (
     DatasetVersionAddForm,
     DatasetVersionChangeForm,
     ProjectForm,
+    StorageCredentialForm,
 )
 from hyperdatasets.exceptions import ServiceError
-from hyperdatasets.models import Dataset, DatasetVersion, Project, ProjectAccessRule, VersionStatus
+from hyperdatasets.models import (
+    Dataset,
+    DatasetVersion,
+    DeletionJob,
+    Project,
+    ProjectAccessRule,
+    StorageCredential,
+    VersionStatus,
+)
+from hyperdatasets.selectors.deletion import deletion_job_errors
 from hyperdatasets.services.datasets import dataset_delete
+from hyperdatasets.services.deletion import deletion_job_retry_failed
 from hyperdatasets.services.projects import project_rule_delete, project_rule_set
 from hyperdatasets.services.versions import version_delete, version_publish
 
@@ -143,13 +156,13 @@ class DatasetAdmin(ServiceSavingAdmin):
 
     def delete_model(self, request, obj):
         # Superusers may delete Published versions too; others only all-Draft datasets.
-        dataset_delete(obj, delete_all_versions=True, force=request.user.is_superuser)
+        dataset_delete(obj, delete_all_versions=True, force=request.user.is_superuser, user=request.user)
 
     @admin.action(description="Delete selected datasets whose versions are all Draft", permissions=["delete"])
     def delete_drafts_only_datasets(self, request, queryset):
         for dataset in queryset:
             try:
-                dataset_delete(dataset, delete_all_versions=True, force=False)
+                dataset_delete(dataset, delete_all_versions=True, force=False, user=request.user)
             except ServiceError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
@@ -215,3 +228,79 @@ class DatasetVersionAdmin(ServiceSavingAdmin):
                 self.message_user(request, exc.message, messages.ERROR)
             else:
                 self.message_user(request, f"Published {version}.", messages.SUCCESS)
+
+
+def _progress_bar(job: DeletionJob) -> str:
+    percent = 100 if not job.total else round(100 * job.done / job.total)
+    return format_html('<progress max="100" value="{}" title="{} of {}"></progress> {}%', percent, job.done,
+                       job.total, percent)
+
+
+@admin.register(DeletionJob)
+class DeletionJobAdmin(admin.ModelAdmin):
+    """Deletion jobs, read-only: their progress, counts per provider and errors; failed objects can be
+    given another set of attempts."""
+
+    list_display = ["dataset_name", "project_name", "status", "progress", "total", "deleted", "skipped", "failed",
+                    "created", "finished"]
+    list_filter = ["status"]
+    search_fields = ["dataset_name", "project_name"]
+    actions = ["retry_failed"]
+    fields = ["id", "dataset_name", "dataset_id", "project_name", "created_by", "status", "progress", "total",
+              "deleted", "skipped", "failed", "providers", "skipped_reasons", "errors", "error", "created",
+              "started", "finished", "runs", "lease_owner", "lease_until"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return visible_deletion_jobs(request.user)
+
+    @admin.display(description="progress")
+    def progress(self, job):
+        return _progress_bar(job)
+
+    @admin.display(description="errors")
+    def errors(self, job):
+        rows = deletion_job_errors(job)
+        if not rows:
+            return "-"
+        return format_html_join("\n", "<div>{} × {}: {} (e.g. {})</div>",
+                                ((r["count"], r["provider"], r["message"], r["example_uri"]) for r in rows))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return True  # checked per job below
+
+    @admin.action(description="Retry the failed objects of the selected jobs", permissions=["retry"])
+    def retry_failed(self, request, queryset):
+        for job in queryset:
+            if deletion_job_role(request.user, job) < POLICY["deletion.retry"]:
+                self.message_user(request, f"{job}: you may not retry this job", messages.ERROR)
+                continue
+            count = deletion_job_retry_failed(job)
+            self.message_user(request, f"{job.dataset_name}: {count} failed object(s) queued again",
+                              messages.SUCCESS)
+
+
+@admin.register(StorageCredential)
+class StorageCredentialAdmin(admin.ModelAdmin):
+    """Per-bucket credentials, for superusers only. The secret is write-only: it is never shown back."""
+
+    form = StorageCredentialForm
+    list_display = ["__str__", "endpoint_url", "region", "has_secret", "updated"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    has_add_permission = has_change_permission = has_delete_permission = (
+        lambda self, request, obj=None: request.user.is_superuser)

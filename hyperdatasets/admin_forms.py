@@ -10,11 +10,12 @@ from django import forms
 from django.db import transaction
 
 from hyperdatasets.exceptions import ServiceError
-from hyperdatasets.models import Dataset, DatasetVersion, Project, VersionStatus
+from hyperdatasets.models import Dataset, DatasetVersion, Project, StorageCredential, VersionStatus
 from hyperdatasets.services.datasets import dataset_create, dataset_update
 from hyperdatasets.services.projects import project_create, project_update
 from hyperdatasets.services.tags import dataset_tags_get, dataset_tags_set
 from hyperdatasets.services.versions import version_create, version_update
+from hyperdatasets.storage.credentials import encrypt_secret
 
 
 class _DryRun(Exception):
@@ -125,3 +126,28 @@ class DatasetVersionChangeForm(ServiceFormMixin, forms.ModelForm):
         data = self.cleaned_data
         current = DatasetVersion.objects.select_related("dataset").get(pk=self.instance.pk)
         return version_update(current, name=data["name"], comment=data["comment"], metadata=data["metadata"])
+
+
+class StorageCredentialForm(forms.ModelForm):
+    """The secret is write-only: the field starts empty, and leaving it empty keeps the saved one."""
+
+    secret = forms.CharField(
+        required=False, strip=False, widget=forms.PasswordInput(render_value=False),
+        help_text="S3 secret access key; GCS service-account JSON; Azure connection string or account key. "
+                  "Stored encrypted and never shown again; leave empty to keep the saved secret.",
+    )
+    clear_secret = forms.BooleanField(required=False, help_text="remove the saved secret")
+
+    class Meta:
+        model = StorageCredential
+        fields = ["provider", "bucket", "endpoint_url", "region", "access_key"]
+
+    def save(self, commit=True):
+        credential = super().save(commit=False)
+        if self.cleaned_data.get("clear_secret"):
+            credential.secret_encrypted = ""
+        elif self.cleaned_data.get("secret"):
+            credential.secret_encrypted = encrypt_secret(self.cleaned_data["secret"])
+        if commit:
+            credential.save()
+        return credential

@@ -130,10 +130,18 @@ def cmd_export(args) -> int:
 
 
 def cmd_delete(args) -> int:
-    sdk.Dataset.delete(dataset_name=args.dataset, dataset_project=args.project, delete_all_versions=args.all_versions,
-                       force=args.force, delete_sources=args.sources, show_progress=args.progress)
+    job = sdk.Dataset.delete(dataset_name=args.dataset, dataset_project=args.project,
+                             delete_all_versions=args.all_versions, force=args.force, delete_sources=args.sources,
+                             show_progress=args.progress, wait=True)
     print(f"deleted {args.dataset}")
-    return 0
+    if job is None:
+        return 0
+    print(f"sources: {job.status}: {job.deleted} deleted, {job.skipped} skipped {job.skipped_reasons}, "
+          f"{job.failed} failed of {job.total} (job {job.id})")
+    for error in job.errors:
+        print(f"  {error['count']} x {error['provider']}: {error['message']} (e.g. {error['example_uri']})",
+              file=sys.stderr)
+    return 0 if job.status == "succeeded" else 1
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -99,6 +99,8 @@ def _database() -> dict:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
         }
         config["CONN_MAX_AGE"] = 0
+        # A file, not memory, so the Celery workers that tests start see the test database.
+        config["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
     elif config["ENGINE"] == "django.db.backends.postgresql":
         # JIT adds tens of milliseconds to short OLTP queries (measured in shared/notes).
         config.setdefault("OPTIONS", {})["options"] = "-c jit=off"
@@ -149,6 +151,30 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# A long task killed mid-way is cancelled on a broker connection loss and redelivered, not run twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+if CELERY_BROKER_URL.startswith("redis"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(os.environ.get("HYPERDATASETS_CELERY_VISIBILITY_TIMEOUT", 3600)),
+    }
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("HYPERDATASETS_CELERY_QUEUE", "celery")
+
+# Source deletion jobs (hyperdatasets/services/deletion.py). A worker started with -B (or a separate
+# `celery beat`) runs the sweeper that re-queues jobs whose worker died.
+HYPERDATASETS_DELETE_IN_FLIGHT = int(os.environ.get("HYPERDATASETS_DELETE_IN_FLIGHT", 4))
+HYPERDATASETS_DELETE_BATCH_LIMIT = int(os.environ.get("HYPERDATASETS_DELETE_BATCH_LIMIT", 0))  # 0: provider max
+HYPERDATASETS_DELETE_MAX_ATTEMPTS = int(os.environ.get("HYPERDATASETS_DELETE_MAX_ATTEMPTS", 6))
+HYPERDATASETS_DELETE_RETRY_BASE_SECONDS = float(os.environ.get("HYPERDATASETS_DELETE_RETRY_BASE_SECONDS", 0.5))
+HYPERDATASETS_DELETE_RETRY_MAX_SECONDS = float(os.environ.get("HYPERDATASETS_DELETE_RETRY_MAX_SECONDS", 30))
+HYPERDATASETS_DELETE_LEASE_SECONDS = int(os.environ.get("HYPERDATASETS_DELETE_LEASE_SECONDS", 300))
+HYPERDATASETS_DELETE_MAX_RUNS = int(os.environ.get("HYPERDATASETS_DELETE_MAX_RUNS", 10))
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "sweep-deletion-jobs": {
+        "task": "hyperdatasets.sweep_deletion_jobs",
+        "schedule": float(os.environ.get("HYPERDATASETS_DELETE_SWEEP_SECONDS", 60)),
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -92,11 +92,13 @@ def dataset_delete_view(request: HttpRequest, dataset_id) -> HttpResponse:
     sources = all_versions and request.POST.get("delete_sources") == "on"
     try:
         require_dataset(request.user, dataset, "dataset.delete_sources" if sources else "dataset.delete")
-        dataset_delete(dataset, delete_all_versions=all_versions, force=request.POST.get("force") == "on",
-                       delete_sources=sources)
+        job = dataset_delete(dataset, delete_all_versions=all_versions, force=request.POST.get("force") == "on",
+                             delete_sources=sources, user=request.user)
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("webui:dataset-detail", dataset.pk)
-    note = " Its source files were NOT deleted: that is not available yet." if sources else ""
-    messages.success(request, f"Deleted dataset {dataset.name!r}.{note}")
+    if job is not None:
+        messages.success(request, f"Deleted dataset {dataset.name!r}; its source files are being deleted.")
+        return redirect("webui:deletion-job", job.pk)
+    messages.success(request, f"Deleted dataset {dataset.name!r}.")
     return redirect("webui:dataset-index")

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from webui import dataset_actions, files, frame_page, version_page, views
+from webui import dataset_actions, deletion_page, files, frame_page, version_page, views
 
 app_name = "webui"
 
@@ -16,5 +16,7 @@ urlpatterns = [
     path("datasets/<uuid:dataset_id>/<slug:action>/", dataset_actions.dataset_action, name="dataset-action"),
     path("versions/<uuid:version_id>/", version_page.version_detail, name="version-detail"),
     path("versions/<uuid:version_id>/frames/<path:frame_id>/", frame_page.frame_detail, name="frame-detail"),
+    path("deletions/", deletion_page.deletion_job_list, name="deletion-jobs"),
+    path("deletions/<uuid:job_id>/", deletion_page.deletion_job_detail, name="deletion-job"),
     path("files/<str:token>/", files.signed_file, name="file"),
 ]

@@ -166,12 +166,46 @@ def versions_for_output(versions):
     return versions.select_related("created_by").prefetch_related("parent_links")
 
 
+class ProviderCountsOut(serializers.Serializer):
+    total = serializers.IntegerField()
+    deleted = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class DeletionErrorOut(serializers.Serializer):
+    provider = serializers.CharField()
+    message = serializers.CharField()
+    count = serializers.IntegerField()
+    example_uri = serializers.CharField()
+
+
+class DeletionJobOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    dataset_id = serializers.UUIDField()
+    dataset_name = serializers.CharField()
+    project_name = serializers.CharField(allow_blank=True)
+    status = serializers.CharField(help_text="queued, running, succeeded, failed or partly_failed")
+    total = serializers.IntegerField(help_text="distinct object URIs the dataset's frames pointed to")
+    deleted = serializers.IntegerField(help_text="deleted, or already gone (404)")
+    skipped = serializers.IntegerField()
+    skipped_reasons = serializers.DictField(child=serializers.IntegerField(),
+                                            help_text="referenced (by a surviving frame), local, unsupported")
+    failed = serializers.IntegerField()
+    providers = serializers.DictField(child=ProviderCountsOut(), help_text="the counts per provider")
+    errors = DeletionErrorOut(many=True, help_text="why objects failed, grouped by message")
+    finished = serializers.BooleanField(source="is_finished")
+    created = serializers.DateTimeField()
+    started = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(source="finished", allow_null=True)
+    error = serializers.CharField(allow_blank=True)
+
+
 class DeleteDatasetOut(serializers.Serializer):
     deleted = serializers.BooleanField()
     dataset_id = serializers.UUIDField()
     delete_sources = serializers.BooleanField(help_text="whether deleting the sources was asked for")
-    sources_deleted = serializers.BooleanField(help_text="whether source files were deleted")
-    sources_message = serializers.CharField(allow_blank=True)
+    job = DeletionJobOut(allow_null=True, help_text="the job deleting the sources (HTTP 202), else null")
 
 
 class FramesIn(serializers.Serializer):

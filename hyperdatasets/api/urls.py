@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from hyperdatasets.api.views import auth, datasets, frames, projects, versions
+from hyperdatasets.api.views import auth, datasets, deletion, frames, projects, versions
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -13,6 +13,9 @@ urlpatterns = [
     path("projects/<str:project_id>/rules/", projects.ProjectRuleListView.as_view(), name="api-project-rules"),
     path("projects/<str:project_id>/rules/<str:rule_id>/", projects.ProjectRuleDetailView.as_view(),
          name="api-project-rule"),
+    path("deletion-jobs/", deletion.DeletionJobListView.as_view(), name="api-deletion-jobs"),
+    path("deletion-jobs/<str:job_id>/", deletion.DeletionJobDetailView.as_view(), name="api-deletion-job"),
+    path("deletion-jobs/<str:job_id>/retry/", deletion.DeletionJobRetryView.as_view(), name="api-deletion-job-retry"),
     path("datasets/", datasets.DatasetListView.as_view(), name="api-datasets"),
     path("datasets/create-new-dataset/", datasets.DatasetCreateNewView.as_view(), name="api-datasets-create-new"),
     path("datasets/lookup/", datasets.DatasetLookupView.as_view(), name="api-datasets-lookup"),

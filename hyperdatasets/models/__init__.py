@@ -1,10 +1,19 @@
 from hyperdatasets.models.access import AccessRole, ProjectAccessRule
 from hyperdatasets.models.datasets import Dataset, DatasetTag
+from hyperdatasets.models.deletion import (
+    DeletionJob,
+    JobStatus,
+    ObjectStatus,
+    SkipReason,
+    SourceDeletion,
+    StorageCredential,
+)
 from hyperdatasets.models.frames import DatasetMetaField, Frame, FrameLabel
 from hyperdatasets.models.projects import Project
 from hyperdatasets.models.versions import DatasetVersion, VersionParent, VersionStatus
 
 __all__ = [
-    "AccessRole", "Dataset", "DatasetMetaField", "DatasetTag", "DatasetVersion", "Frame", "FrameLabel", "Project",
-    "ProjectAccessRule", "VersionParent", "VersionStatus",
+    "AccessRole", "Dataset", "DatasetMetaField", "DatasetTag", "DatasetVersion", "DeletionJob", "Frame", "FrameLabel",
+    "JobStatus", "ObjectStatus", "Project", "ProjectAccessRule", "SkipReason", "SourceDeletion", "StorageCredential",
+    "VersionParent", "VersionStatus",
 ]

@@ -13,8 +13,9 @@ from hyperdatasets.sdk.client import (
 )
 from hyperdatasets.sdk.datasets import Dataset, DatasetVersion
 from hyperdatasets.sdk.frames import FrameGroup, SingleFrame
+from hyperdatasets.sdk.jobs import DeletionJob
 
 __all__ = [
-    "AccessDeniedError", "Dataset", "DatasetVersion", "FrameGroup", "HyperDatasetsError", "InvalidRequestError",
-    "NotFoundError", "ServerError", "SingleFrame", "configure",
+    "AccessDeniedError", "Dataset", "DatasetVersion", "DeletionJob", "FrameGroup", "HyperDatasetsError",
+    "InvalidRequestError", "NotFoundError", "ServerError", "SingleFrame", "configure",
 ]

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from hyperdatasets.sdk.client import _Client
 from hyperdatasets.sdk.frames import FrameGroup, SingleFrame, frame_from_api, frame_to_api
+from hyperdatasets.sdk.jobs import DeletionJob
 
 MAX_BATCH_BYTES = 32 * 1024 * 1024
 
@@ -87,19 +88,25 @@ class Dataset:
     @classmethod
     def delete(cls, dataset_id: str | None = None, dataset_name: str | None = None,
                delete_all_versions: bool = False, force: bool = False, delete_sources: bool = False,
-               show_progress: bool = False, dataset_project: str | None = None) -> None:
+               show_progress: bool = False, dataset_project: str | None = None, wait: bool | None = None
+               ) -> DeletionJob | None:
         """Delete a dataset: with no versions; with ``delete_all_versions`` if all are Draft; with ``force``
-        also Published ones. ``delete_sources`` is ignored unless ``delete_all_versions``."""
+        also Published ones. ``delete_sources`` is ignored unless ``delete_all_versions``.
+
+        The dataset disappears at once. With ``delete_sources``, a server job deletes the S3, GCS and Azure
+        objects its frames point to (never local files or https URLs, nor objects other frames still use) and
+        is returned; it is waited for when ``wait`` is true or, by default, when ``show_progress`` is (a tqdm
+        bar of objects done)."""
         dataset = _dataset_json(dataset_id, dataset_name, dataset_project)
-        bar = _progress(show_progress, 1, f"deleting {dataset['name']}")
         params = {"delete_all_versions": str(bool(delete_all_versions)).lower(), "force": str(bool(force)).lower(),
                   "delete_sources": str(bool(delete_sources and delete_all_versions)).lower()}
         result = _client().request("DELETE", f"/api/datasets/{dataset['id']}/", params=params).json()
-        if result.get("sources_message"):
-            warnings.warn(result["sources_message"], UserWarning, stacklevel=2)
-        if bar is not None:
-            bar.update(1)
-            bar.close()
+        if result.get("job") is None:
+            return None
+        job = DeletionJob(result["job"])
+        if wait or (wait is None and show_progress):
+            job.wait(show_progress=show_progress)
+        return job
 
     def add_tags(self, tags: list[str]) -> list[str]:
         self._data = _client().send_json("POST", f"/api/datasets/{self.id}/tags/add/", {"tags": list(tags)})

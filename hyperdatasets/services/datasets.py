@@ -7,8 +7,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from hyperdatasets.exceptions import AlreadyExists, StateConflict
-from hyperdatasets.models import Dataset, DatasetVersion, Project, VersionParent, VersionStatus
+from hyperdatasets.models import Dataset, DatasetVersion, DeletionJob, Project, VersionParent, VersionStatus
 from hyperdatasets.selectors.versions import version_head
+from hyperdatasets.services.deletion import deletion_job_create, deletion_job_enqueue
 from hyperdatasets.services.locks import dataset_lock
 from hyperdatasets.services.projects import _user_or_none, project_create
 from hyperdatasets.services.tags import dataset_tags_add
@@ -111,13 +112,15 @@ def dataset_update(
 
 
 def dataset_delete(
-    dataset: Dataset, *, delete_all_versions: bool = False, force: bool = False, delete_sources: bool = False
-) -> None:
+    dataset: Dataset, *, delete_all_versions: bool = False, force: bool = False, delete_sources: bool = False,
+    user=None,
+) -> DeletionJob | None:
     """Delete a dataset.
 
     ``delete_all_versions=False``: only a dataset with no versions. ``delete_all_versions=True, force=False``:
     only when every version is Draft. ``force=True`` also deletes Published versions. ``delete_sources`` is
-    ignored unless ``delete_all_versions``.
+    ignored unless ``delete_all_versions``; with it, the URIs of every object the frames point to are
+    recorded in a deletion job's ledger in this transaction, and the job (returned) is queued for a worker.
     """
     with transaction.atomic():
         locked = dataset_lock(dataset)
@@ -132,6 +135,10 @@ def dataset_delete(
             raise StateConflict(
                 f"dataset {locked.name!r} has {published} Published version(s); pass force=True to delete them"
             )
+        job = deletion_job_create(locked, user) if delete_sources and delete_all_versions else None
         VersionParent.objects.filter(child__dataset=locked).delete()
         versions.delete()
         locked.delete()
+        if job is not None:
+            deletion_job_enqueue(job)
+        return job

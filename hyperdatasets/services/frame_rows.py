@@ -10,6 +10,7 @@ from django.db import connection
 
 from hyperdatasets.frame_documents import CleanFrame
 from hyperdatasets.selectors.frames import FRAME_TABLE, ID_CHUNK, LABEL_TABLE, db_uuid, in_clause
+from hyperdatasets.services.deletion import frames_write_guard
 
 FRAME_COLUMNS = ("dataset_id", "version_id", "frame_id", "context_id", "timestamp", "deleted", "document", "meta",
                  "content_hash", "roi_count", "labels", "content_types", "saved")
@@ -38,6 +39,7 @@ def frame_rows_stream(dataset_id: Any, version_id: Any, frames: Iterable[CleanFr
     """
     dataset, version = db_uuid(dataset_id), db_uuid(version_id)
     written: list[CleanFrame] = []
+    frames_write_guard()
 
     def rows():
         for f in frames:
@@ -113,6 +115,7 @@ def version_rows_delete(dataset_id: Any, version_id: Any) -> None:
 def frame_rows_copy(dataset_id: Any, version_id: Any, sources: Sequence[tuple[Any, str]]) -> None:
     """Copy the rows (frame_id held by source version) into ``version_id``: merge corrections."""
     dataset, target = db_uuid(dataset_id), db_uuid(version_id)
+    frames_write_guard()
     by_source: dict[Any, list[str]] = {}
     for source_version, fid in sources:
         by_source.setdefault(source_version, []).append(fid)

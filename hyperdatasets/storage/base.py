@@ -28,12 +28,21 @@ class StorageProvider(ABC):
         """A URL a browser may load for this object for a short time, or None when it cannot be shown."""
         return None
 
+    #: Keys per batch delete request (the provider's limit).
+    batch_size: int = 0
+
+    def deleter(self, bucket: str, account: str = ""):
+        """A callable ``(keys) -> {key: KeyResult}`` deleting keys of one bucket in one batch request."""
+        raise NotImplementedError(f"{self.scheme}:// objects are never deleted")
+
 
 def _providers() -> list[StorageProvider]:
+    from hyperdatasets.storage.azure import AzureProvider
+    from hyperdatasets.storage.gcs import GCSProvider
     from hyperdatasets.storage.local import LocalProvider
     from hyperdatasets.storage.s3 import S3Provider
 
-    return [LocalProvider(), S3Provider()]
+    return [LocalProvider(), S3Provider(), GCSProvider(), AzureProvider()]
 
 
 def provider_for_storage(storage: Storage) -> StorageProvider:

@@ -5,9 +5,16 @@ from __future__ import annotations
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 
-from hyperdatasets.access import require_dataset, require_project, visible_datasets, visible_projects
+from hyperdatasets.access import (
+    require_dataset,
+    require_deletion_job,
+    require_project,
+    visible_datasets,
+    visible_deletion_jobs,
+    visible_projects,
+)
 from hyperdatasets.exceptions import InvalidInput, NotFound
-from hyperdatasets.models import Dataset, DatasetVersion, Project
+from hyperdatasets.models import Dataset, DatasetVersion, DeletionJob, Project
 from hyperdatasets.selectors.datasets import parse_uuid
 
 BATCH_SEMANTICS = ("invalid frames are reported in 'failures' and not saved; every valid frame of the request "
@@ -52,6 +59,12 @@ def dataset_for(request, dataset_id, action: str) -> Dataset:
     dataset = _visible(visible_datasets(request.user).select_related("project"), "dataset", dataset_id)
     require_dataset(request.user, dataset, action)
     return dataset
+
+
+def deletion_job_for(request, job_id, action: str) -> DeletionJob:
+    job = _visible(visible_deletion_jobs(request.user).select_related("project"), "job", job_id)
+    require_deletion_job(request.user, job, action)
+    return job
 
 
 def version_for(request, version_id, action: str) -> DatasetVersion:

@@ -1,3 +1,4 @@
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -8,6 +9,7 @@ from hyperdatasets.api import serializers as s
 from hyperdatasets.api.views.common import NameCursorPagination, dataset_for, paginate, parsed, query_bool
 from hyperdatasets.exceptions import NotFound
 from hyperdatasets.selectors.datasets import dataset_get, dataset_list, datasets_with_summary, parse_uuid
+from hyperdatasets.selectors.deletion import deletion_job_out
 from hyperdatasets.services.datasets import dataset_create, dataset_delete, dataset_update, version_create_new_dataset
 from hyperdatasets.services.tags import dataset_tags_add, dataset_tags_remove
 from hyperdatasets.services.uploads import upload_store
@@ -27,9 +29,6 @@ def _create_kwargs(request, data: dict) -> dict:
         "raise_if_exists": data.get("raise_if_exists", False), "user": request.user,
     }
 
-
-SOURCES_NOT_DELETED = ("the dataset is deleted; its source files were NOT deleted: deleting sources in cloud "
-                       "storage is not available in this version of hyperdatasets")
 
 LIST_FILTERS = [
     OpenApiParameter("project", str, description="project id"),
@@ -102,16 +101,20 @@ class DatasetDetailView(APIView):
         return Response(_dataset_out(request, dataset.pk))
 
     @extend_schema(parameters=[OpenApiParameter("delete_all_versions", bool), OpenApiParameter("force", bool),
-                               OpenApiParameter("delete_sources", bool)], responses=s.DeleteDatasetOut)
+                               OpenApiParameter("delete_sources", bool)],
+                   responses={200: s.DeleteDatasetOut, 202: s.DeleteDatasetOut})
     def delete(self, request, dataset_id):
         delete_all = query_bool(request, "delete_all_versions")
         delete_sources = delete_all and query_bool(request, "delete_sources")
         dataset = dataset_for(request, dataset_id, "dataset.delete_sources" if delete_sources else "dataset.delete")
-        dataset_delete(dataset, delete_all_versions=delete_all, force=query_bool(request, "force"),
-                       delete_sources=delete_sources)
-        return Response({"deleted": True, "dataset_id": dataset.pk, "delete_sources": delete_sources,
-                         "sources_deleted": False,
-                         "sources_message": SOURCES_NOT_DELETED if delete_sources else ""})
+        job = dataset_delete(dataset, delete_all_versions=delete_all, force=query_bool(request, "force"),
+                             delete_sources=delete_sources, user=request.user)
+        body = {"deleted": True, "dataset_id": dataset.pk, "delete_sources": delete_sources,
+                "job": s.DeletionJobOut(deletion_job_out(job)).data if job is not None else None}
+        if job is None:
+            return Response(body)
+        location = reverse("api-deletion-job", kwargs={"job_id": job.pk})
+        return Response(body, status=202, headers={"Location": location})
 
 
 class _DatasetTagsView(APIView):

@@ -1,0 +1,15 @@
+"""Celery tasks. Each is a thin shell over a service: the state lives in the database, not in the message."""
+
+from celery import shared_task
+
+from hyperdatasets.services.deletion import deletion_job_run, deletion_jobs_sweep
+
+
+@shared_task(name="hyperdatasets.run_deletion_job", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_deletion_job(job_id: str) -> None:
+    deletion_job_run(job_id)
+
+
+@shared_task(name="hyperdatasets.sweep_deletion_jobs", ignore_result=True)
+def sweep_deletion_jobs() -> None:
+    deletion_jobs_sweep()
