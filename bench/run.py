@@ -75,13 +75,50 @@ def sqlite_leg(frames: int, depth: int) -> dict:
         return run_leg(f"sqlite:///{folder}/bench.sqlite3", frames, depth)
 
 
+def deletion_leg(objects: int, latency_ms: float) -> dict:
+    """The source-deletion leg (bench/deletion_leg.py) on a scratch PostgreSQL database."""
+    name = "hyperdatasets_bench_deletion"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    env = {**os.environ, "DATABASE_URL": PG_ADMIN.rsplit("/", 1)[0] + "/" + name, "LOG_LEVEL": "WARNING",
+           "HYPERDATASETS_VAR_DIR": tempfile.mkdtemp(prefix="hd-bench-")}
+    try:
+        out = subprocess.run([sys.executable, str(ROOT / "bench" / "deletion_leg.py"), "--objects", str(objects),
+                              "--latency-ms", str(latency_ms)], env=env, capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            raise SystemExit(f"deletion leg failed:\n{out.stderr[-4000:]}")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+
+
+def render_deletion(legs: list[dict]) -> list[str]:
+    lines = ["## Source deletion (S3, moto in server mode, PostgreSQL)", "",
+             "The deletion job (ledger, reference check, provider batches, per-round commits; the code a worker",
+             "runs, called in-process) against a plain boto3 `DeleteObjects` loop, 1,000 keys a request with the",
+             "same number of requests in flight, over the same number of keys in the same run. 1% of the job's",
+             "objects stay referenced by another dataset and must survive. With latency, a forwarding proxy",
+             "delays every request to the S3 server, for both.", "",
+             "| objects | latency | baseline keys/s | job keys/s | job / baseline | target | | sync delete | "
+             "wrongly deleted |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for leg in legs:
+        ratio = leg["delete_ratio"]
+        lines.append(f"| {leg['objects']:,} | {leg['latency_ms']:g} ms | {leg['baseline_keys_per_s']:,.0f} | "
+                     f"{leg['job_keys_per_s']:,.0f} | {ratio:.3f} | >= 0.8x | "
+                     f"{'meets' if ratio >= 0.8 else '**misses**'} | {leg['sync_delete_s'] * 1000:,.0f} ms | "
+                     f"{leg['wrongly_deleted']} |")
+    return lines + [""]
+
+
 def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:,.3f}" if value < 100 else f"{value:,.0f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def render(legs: list[dict], command: str) -> str:
+def render(legs: list[dict], command: str, deletion: list[dict] | None = None) -> str:
     lines = [
         "# Benchmarks", "",
         f"Produced by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, on this project's",
@@ -107,6 +144,7 @@ def render(legs: list[dict], command: str) -> str:
         lines += ["", "<details><summary>raw figures</summary>", "", "| figure | value |", "| --- | --- |"]
         lines += [f"| {key} | {_fmt(leg[key])} |" for key in DETAILS + ["leg_s"]]
         lines += ["", "</details>", ""]
+    lines += render_deletion(deletion or [])
     return "\n".join(lines) + "\n"
 
 
@@ -116,8 +154,21 @@ def main() -> None:
     parser.add_argument("--sqlite-size", type=int, default=100_000)
     parser.add_argument("--depth", type=int, default=50)
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--deletion-objects", type=int, default=20_000)
+    parser.add_argument("--only-deletion", action="store_true",
+                        help="run only the deletion legs and replace their section in the output")
     args = parser.parse_args()
     legs = []
+    deletion = []
+    for latency in (0, 20):
+        print(f"Deletion leg, {args.deletion_objects:,} objects, {latency} ms ...", flush=True)
+        deletion.append(deletion_leg(args.deletion_objects, latency))
+    if args.only_deletion:
+        text = Path(args.output).read_text()
+        head = text.split("## Source deletion", 1)[0].rstrip("\n") + "\n\n"
+        Path(args.output).write_text(head + "\n".join(render_deletion(deletion)) + "\n")
+        print(f"wrote {args.output}")
+        return
     for size in args.sizes:
         print(f"PostgreSQL leg, {size:,} frames ...", flush=True)
         legs.append(postgres_leg(size, args.depth))
@@ -125,7 +176,7 @@ def main() -> None:
         print(f"SQLite leg, {args.sqlite_size:,} frames ...", flush=True)
         legs.append(sqlite_leg(args.sqlite_size, args.depth))
     command = "python bench/run.py " + " ".join(sys.argv[1:])
-    Path(args.output).write_text(render(legs, command.strip()))
+    Path(args.output).write_text(render(legs, command.strip(), deletion))
     print(f"wrote {args.output}")
 
 

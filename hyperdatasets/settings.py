@@ -173,6 +173,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-deletion-jobs": {
         "task": "hyperdatasets.sweep_deletion_jobs",
         "schedule": float(os.environ.get("HYPERDATASETS_DELETE_SWEEP_SECONDS", 60)),
+        # A sweep queued behind a long job is dropped once the next one is due.
+        "options": {"expires": float(os.environ.get("HYPERDATASETS_DELETE_SWEEP_SECONDS", 60))},
     },
 }
 
@@ -181,6 +183,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # The Azure SDK logs every request and response at INFO.
+    "loggers": {"azure.core.pipeline.policies.http_logging_policy": {"level": "WARNING"}},
 }
 
 # Media storage: a local folder by default. For S3 (or an S3-compatible server) set

@@ -11,7 +11,7 @@ $PY manage.py ensure_admin
 if $PY manage.py help load_examples >/dev/null 2>&1; then
   $PY manage.py load_examples
 fi
-.venv/bin/celery -A hyperdatasets worker --loglevel=INFO --concurrency=2 > var/celery-worker.log 2>&1 &
+.venv/bin/celery -A hyperdatasets worker -B --loglevel=INFO --concurrency=2 > var/celery-worker.log 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
 echo "Celery worker started (log: var/celery-worker.log). Serving on http://${HYPERDATASETS_ADDR:-127.0.0.1:8000}"

@@ -32,7 +32,10 @@ echo "== ruff"
 .venv/bin/ruff check .
 echo "== migrations complete"
 $PY manage.py makemigrations --check --dry-run
+# Celery runs on Redis in the tests (the deletion tests start real workers), one queue per leg.
 echo "== tests on SQLite"
-env -u DATABASE_URL TEST_REDIS_URL="$REDIS_URL_FOR_TESTS" .venv/bin/pytest "$@"
+env -u DATABASE_URL TEST_REDIS_URL="$REDIS_URL_FOR_TESTS" CELERY_BROKER_URL="$REDIS_URL_FOR_TESTS" \
+  HYPERDATASETS_CELERY_QUEUE=hyperdatasets-test-sqlite .venv/bin/pytest "$@"
 echo "== tests on PostgreSQL"
-DATABASE_URL="$PG_URL" TEST_REDIS_URL="$REDIS_URL_FOR_TESTS" .venv/bin/pytest "$@"
+DATABASE_URL="$PG_URL" TEST_REDIS_URL="$REDIS_URL_FOR_TESTS" CELERY_BROKER_URL="$REDIS_URL_FOR_TESTS" \
+  HYPERDATASETS_CELERY_QUEUE=hyperdatasets-test-postgres .venv/bin/pytest "$@"

@@ -40,7 +40,9 @@ def test_actions_through_the_page(client, user):
     assert "force=True" in refused and Dataset.objects.filter(pk=dataset.pk).exists()
     done = client.post(f"/datasets/{dataset.pk}/delete/", {"confirm_name": "renamed", "delete_all_versions": "on",
                                                            "force": "on", "delete_sources": "on"}, follow=True)
-    assert "NOT deleted" in done.content.decode() and not Dataset.objects.filter(pk=dataset.pk).exists()
+    page = done.content.decode()
+    assert "its source files are being deleted" in page and not Dataset.objects.filter(pk=dataset.pk).exists()
+    assert done.redirect_chain[-1][0].startswith("/deletions/") and 'data-testid="job-progress"' in page
 
 
 def test_readers_see_no_actions_and_cannot_post_them(client, user, django_user_model):

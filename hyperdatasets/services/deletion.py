@@ -30,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from hyperdatasets.models import Dataset, DeletionJob, JobStatus, ObjectStatus, SkipReason, SourceDeletion
@@ -299,6 +299,20 @@ def _send(deleter, error: str, ref: ObjectRef, rows: list[tuple[int, str, int]])
         return {key: KeyResult("retry", f"{ref.provider}: {type(exc).__name__}: {exc}"[:500]) for key in keys}
 
 
+def _mark(ids: list[int], status: str, error: str, bump: bool) -> None:
+    """One UPDATE for a batch's rows (an array parameter on PostgreSQL: 1,000 ids cost one bind)."""
+    if not ids:
+        return
+    attempts = "attempts + 1" if bump else "attempts"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"UPDATE {LEDGER_TABLE} SET status = %s, last_error = %s, attempts = {attempts} "
+                           "WHERE id = ANY(%s)", [status, error, ids])
+        else:
+            cursor.execute(f"UPDATE {LEDGER_TABLE} SET status = %s, last_error = %s, attempts = {attempts} "
+                           f"WHERE id IN ({', '.join(['%s'] * len(ids))})", [status, error, *ids])
+
+
 def _record(job: DeletionJob, provider: str, outcomes: list[tuple[tuple[int, str, int], KeyResult]]) -> int:
     """Write one batch's outcomes to the ledger and the counters; returns the highest attempt retried."""
     max_attempts = settings.HYPERDATASETS_DELETE_MAX_ATTEMPTS
@@ -315,15 +329,11 @@ def _record(job: DeletionJob, provider: str, outcomes: list[tuple[tuple[int, str
         else:
             retried[result.message[:2000]].append(row[0])
             worst = max(worst, attempts)
-    for start in range(0, len(deleted), 500):
-        SourceDeletion.objects.filter(pk__in=deleted[start:start + 500]).update(
-            status=ObjectStatus.DELETED, last_error="")
+    _mark(deleted, ObjectStatus.DELETED, "", bump=False)
     for message, ids in failed.items():
-        SourceDeletion.objects.filter(pk__in=ids).update(
-            status=ObjectStatus.FAILED, last_error=message, attempts=F("attempts") + 1)
+        _mark(ids, ObjectStatus.FAILED, message, bump=True)
     for message, ids in retried.items():
-        SourceDeletion.objects.filter(pk__in=ids).update(
-            last_error=message, attempts=F("attempts") + 1)
+        _mark(ids, ObjectStatus.PENDING, message, bump=True)
     _count(job, provider, ObjectStatus.DELETED, len(deleted))
     _count(job, provider, ObjectStatus.FAILED, sum(len(ids) for ids in failed.values()))
     return worst

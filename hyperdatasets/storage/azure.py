@@ -22,7 +22,8 @@ from hyperdatasets.storage.deleting import KeyResult, all_keys, http_outcome
 def blob_service(credentials: Credentials, account: str = ""):
     from azure.storage.blob import BlobServiceClient
 
-    options = {"retry_total": 1}  # one quick retry in the SDK; the deletion job backs off after that
+    # No retries in the SDK (its storage policy waits 15 s and more): the deletion job backs off itself.
+    options = {"retry_total": 0}
     secret = credentials.secret
     if secret and ("AccountName=" in secret or "BlobEndpoint=" in secret):
         return BlobServiceClient.from_connection_string(secret, **options)

@@ -10,6 +10,7 @@ from PIL import Image
 from hyperdatasets.api import urls as api_urls
 from hyperdatasets.models import ProjectAccessRule
 from hyperdatasets.selectors.versions import version_head
+from hyperdatasets.services.datasets import dataset_create, dataset_delete
 from hyperdatasets.services.frames import frames_upsert
 from hyperdatasets.services.versions import version_create, version_publish
 from tests.api.conftest import ROLES
@@ -78,6 +79,9 @@ MATRIX = {
     ("api-frame", "GET"): (Need.READ, "", None),
     ("api-version-stats", "GET"): (Need.READ, "", None),
     ("api-version-diff", "GET"): (Need.READ, "?other={published}", None),
+    ("api-deletion-jobs", "GET"): (Need.SIGNED_IN, "", None),
+    ("api-deletion-job", "GET"): (Need.READ, "", None),
+    ("api-deletion-job-retry", "POST"): (Need.ADMIN, "", None),
 }
 
 # What each role may do in project "vision" (outsider: signed in, no rule there).
@@ -122,8 +126,11 @@ def ctx(people, dataset):
     frames_upsert(head, [frame("a")])
     published = version_publish(version_create(dataset, version_name="pub"))
     rule = ProjectAccessRule.objects.get(project=people["project"], user=people["reader"])
+    gone = dataset_create(dataset_name="gone", dataset_project="vision", user=people["owner"])
+    frames_upsert(version_head(gone), [frame("g", uri="s3://nowhere/g.jpg")])
+    job = dataset_delete(gone, delete_all_versions=True, delete_sources=True, user=people["owner"])
     return {"project_id": people["project"].pk, "dataset_id": dataset.pk, "version_id": head.pk,
-            "rule_id": rule.pk, "frame_id": "a", "published": published.pk}
+            "rule_id": rule.pk, "frame_id": "a", "published": published.pk, "job_id": job.pk}
 
 
 @pytest.mark.parametrize("role", ROLES)

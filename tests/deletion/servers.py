@@ -175,7 +175,7 @@ class Worker:
         self._log.close()
 
     def stop(self) -> None:
-        stop_process(self.process, signal.SIGTERM)
+        stop_process(self.process, signal.SIGTERM, timeout=5)
         self._log.close()
 
     def log(self) -> str:

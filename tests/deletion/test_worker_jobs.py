@@ -37,7 +37,8 @@ def _group(stores, i: int, shared: bool = False) -> dict:
 
 def _keys(prefix: str, n: int) -> dict[str, list[str]]:
     return {
-        "s3": [k for i in range(n) for k in (f"{prefix}/{i}.jpg", f"{prefix}/{i}.preview.jpg", f"{prefix}/{i}.mask.png")],
+        "s3": [k for i in range(n)
+               for k in (f"{prefix}/{i}.jpg", f"{prefix}/{i}.preview.jpg", f"{prefix}/{i}.mask.png")],
         "gs": [f"{prefix}/{i}.jpg" for i in range(n)],
         "azure": [f"{prefix}/{i}.jpg" for i in range(n)],
     }

@@ -18,7 +18,7 @@ class CreatedCursorPagination(CursorPagination):
 
 
 class DeletionJobListView(APIView):
-    @extend_schema(responses=s.DeletionJobOut(many=True))
+    @extend_schema(responses=s.paginated(s.DeletionJobOut), operation_id="deletion_jobs_list")
     def get(self, request):
         """Deletion jobs the caller may see, newest first."""
         paginator = CreatedCursorPagination()
