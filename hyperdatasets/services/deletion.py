@@ -83,6 +83,11 @@ def _uris_select(where: str) -> str:
             WHERE {where} AND NOT f.deleted"""
 
 
+def _where_params(*params: Any) -> list[Any]:
+    """The parameters of ``_uris_select``'s condition, as often as the vendor's SQL repeats it."""
+    return list(params) * (1 if connection.vendor == "postgresql" else 3)
+
+
 _PROVIDER_SQL = """CASE WHEN d.uri LIKE 's3://%%' THEN 's3' WHEN d.uri LIKE 'gs://%%' THEN 'gs'
     WHEN d.uri LIKE 'azure://%%' THEN 'azure' WHEN d.uri LIKE 'file://%%' THEN 'local'
     WHEN d.uri LIKE 'https://%%' OR d.uri LIKE 'http://%%' THEN 'https' ELSE 'other' END"""
@@ -100,16 +105,6 @@ def deletion_job_create(dataset: Dataset, user=None) -> DeletionJob:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""INSERT INTO {LEDGER_TABLE} (job_id, uri, provider, status, reason, attempts, last_error)
-            SELECT %s, d.uri, p.provider,
-                   CASE WHEN p.provider IN ({deletable}) THEN '{ObjectStatus.PENDING}'
-                        ELSE '{ObjectStatus.SKIPPED}' END,
-                   CASE WHEN p.provider IN ({deletable}) THEN ''
-                        WHEN p.provider = 'local' THEN '{SkipReason.LOCAL}' ELSE '{SkipReason.UNSUPPORTED}' END,
-                   0, ''
-            FROM (SELECT DISTINCT x.uri FROM ({_uris_select("f.dataset_id = %s")}) x) d
-            CROSS JOIN LATERAL (SELECT {_PROVIDER_SQL} AS provider) p"""
-            if connection.vendor == "postgresql" else
-            f"""INSERT INTO {LEDGER_TABLE} (job_id, uri, provider, status, reason, attempts, last_error)
             SELECT %s, d.uri, d.provider,
                    CASE WHEN d.provider IN ({deletable}) THEN '{ObjectStatus.PENDING}'
                         ELSE '{ObjectStatus.SKIPPED}' END,
@@ -118,7 +113,7 @@ def deletion_job_create(dataset: Dataset, user=None) -> DeletionJob:
                    0, ''
             FROM (SELECT y.uri, {_PROVIDER_SQL.replace('d.uri', 'y.uri')} AS provider
                   FROM (SELECT DISTINCT x.uri FROM ({_uris_select("f.dataset_id = %s")}) x) y) d""",
-            [db_uuid(job.pk), *([db_uuid(dataset.pk)] * (1 if connection.vendor == "postgresql" else 3))],
+            [db_uuid(job.pk), *_where_params(db_uuid(dataset.pk))],
         )
     _recount(job)
     job.save()
@@ -182,7 +177,7 @@ def _skip_referenced(job: DeletionJob, after_id: int, upto_id: int) -> int:
               AND uri IN ({_uris_select("f.id > %s AND f.id <= %s")})
             RETURNING provider""",
             [ObjectStatus.SKIPPED, SkipReason.REFERENCED, db_uuid(job.pk), ObjectStatus.PENDING,
-             *([after_id, upto_id] * (1 if connection.vendor == "postgresql" else 3))],
+             *_where_params(after_id, upto_id)],
         )
         skipped = [row[0] for row in cursor.fetchall()]
     for provider in set(skipped):
