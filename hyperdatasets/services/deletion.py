@@ -25,6 +25,7 @@ import socket
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -35,7 +36,8 @@ from django.utils import timezone
 
 from hyperdatasets.models import Dataset, DeletionJob, JobStatus, ObjectStatus, SkipReason, SourceDeletion
 from hyperdatasets.selectors.frames import FRAME_TABLE, db_uuid
-from hyperdatasets.storage import provider_for_uri
+from hyperdatasets.services.projects import _user_or_none
+from hyperdatasets.storage import provider_for_scheme
 from hyperdatasets.storage.deleting import KeyResult, ObjectRef, parse_object_uri
 
 log = logging.getLogger(__name__)
@@ -99,7 +101,7 @@ def deletion_job_create(dataset: Dataset, user=None) -> DeletionJob:
     job = DeletionJob.objects.create(
         dataset_id=dataset.pk, dataset_name=dataset.name, project=dataset.project,
         project_name=dataset.project.name if dataset.project_id else "",
-        created_by=user if getattr(user, "is_authenticated", False) else None,
+        created_by=_user_or_none(user),
     )
     deletable = ", ".join(f"'{p}'" for p in DELETABLE)
     with connection.cursor() as cursor:
@@ -187,6 +189,11 @@ def _skip_referenced(job: DeletionJob, after_id: int, upto_id: int) -> int:
 
 # -- the engine --------------------------------------------------------------------------------------------
 
+# What a round changes on the job row.
+PROGRESS_FIELDS = ["deleted", "skipped", "failed", "providers", "skipped_reasons", "checked_frame_id", "lease_until",
+                   "updated"]
+
+
 def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -241,28 +248,37 @@ def _finish(job: DeletionJob, error: str = "") -> None:
     job.save()
 
 
-def _batches(rows: list[tuple[int, str, int]]) -> tuple[list[tuple[ObjectRef, list[tuple[int, str, int]]]],
-                                                        list[tuple[int, str, int]]]:
-    """Group pending rows (id, uri, attempts) into provider-sized batches of one bucket; and the rows whose
-    URI names no object."""
-    groups: dict[tuple[str, str, str], list[tuple[int, str, int]]] = defaultdict(list)
-    refs: dict[tuple[str, str, str], ObjectRef] = {}
+Row = tuple[int, str, int]  # a pending ledger row: id, uri, attempts
+
+
+@dataclass
+class _Batch:
+    """One provider request: rows of one bucket, with their keys parsed once."""
+
+    ref: ObjectRef
+    rows: list[Row] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+
+
+def _batches(rows: list[Row]) -> tuple[list[_Batch], list[Row]]:
+    """Group pending rows into provider-sized batches of one bucket; and the rows whose URI names no object."""
+    groups: dict[tuple[str, str, str], _Batch] = {}
     invalid = []
     for row in rows:
         ref = parse_object_uri(row[1])
         if ref is None:
             invalid.append(row)
             continue
-        group = (ref.provider, ref.account, ref.bucket)
-        groups[group].append(row)
-        refs[group] = ref
+        group = groups.setdefault((ref.provider, ref.account, ref.bucket), _Batch(ref))
+        group.rows.append(row)
+        group.keys.append(ref.key)
+    limit = settings.HYPERDATASETS_DELETE_BATCH_LIMIT
     out = []
-    for group, members in groups.items():
-        size = provider_for_uri(members[0][1]).batch_size
-        limit = settings.HYPERDATASETS_DELETE_BATCH_LIMIT
+    for group in groups.values():
+        size = provider_for_scheme(group.ref.provider).batch_size
         size = min(size, limit) if limit else size
-        for start in range(0, len(members), size):
-            out.append((refs[group], members[start:start + size]))
+        out += [_Batch(group.ref, group.rows[i:i + size], group.keys[i:i + size])
+                for i in range(0, len(group.rows), size)]
     return out, invalid
 
 
@@ -277,21 +293,21 @@ class _Deleters:
         key = (ref.provider, ref.account, ref.bucket)
         if key not in self._by_bucket:
             try:
-                self._by_bucket[key] = (provider_for_uri(f"{ref.provider}://x").deleter(ref.bucket, ref.account), "")
+                self._by_bucket[key] = (provider_for_scheme(ref.provider).deleter(ref.bucket, ref.account), "")
             except Exception as exc:  # noqa: BLE001 - reported on the objects, retried on the next round
                 return None, f"{ref.provider}: cannot reach bucket {ref.bucket!r}: {type(exc).__name__}: {exc}"[:500]
         return self._by_bucket[key]
 
 
-def _send(deleter, error: str, ref: ObjectRef, rows: list[tuple[int, str, int]]) -> dict[str, KeyResult]:
+def _send(deleter, error: str, batch: _Batch) -> dict[str, KeyResult]:
     """Runs in a pool thread: no database access here, only the store's API."""
-    keys = [parse_object_uri(uri).key for _, uri, _ in rows]
     if deleter is None:
-        return {key: KeyResult("retry", error) for key in keys}
+        return {key: KeyResult("retry", error) for key in batch.keys}
     try:
-        return deleter(keys)
+        return deleter(batch.keys)
     except Exception as exc:  # noqa: BLE001 - an unexpected client failure is retried, then reported
-        return {key: KeyResult("retry", f"{ref.provider}: {type(exc).__name__}: {exc}"[:500]) for key in keys}
+        message = f"{batch.ref.provider}: {type(exc).__name__}: {exc}"[:500]
+        return {key: KeyResult("retry", message) for key in batch.keys}
 
 
 def _mark(ids: list[int], status: str, error: str, bump: bool) -> None:
@@ -308,7 +324,7 @@ def _mark(ids: list[int], status: str, error: str, bump: bool) -> None:
                            f"WHERE id IN ({', '.join(['%s'] * len(ids))})", [status, error, *ids])
 
 
-def _record(job: DeletionJob, provider: str, outcomes: list[tuple[tuple[int, str, int], KeyResult]]) -> int:
+def _record(job: DeletionJob, provider: str, outcomes: list[tuple[Row, KeyResult]]) -> int:
     """Write one batch's outcomes to the ledger and the counters; returns the highest attempt retried."""
     max_attempts = settings.HYPERDATASETS_DELETE_MAX_ATTEMPTS
     deleted = [row[0] for row, result in outcomes if result.outcome == "deleted"]
@@ -388,12 +404,12 @@ def deletion_job_run(job_id: Any, owner: str | None = None) -> DeletionJob | Non
                         status=ObjectStatus.SKIPPED, reason=SkipReason.UNSUPPORTED)
                     for row in invalid:
                         _count(job, row[1].partition("://")[0], ObjectStatus.SKIPPED, 1, SkipReason.UNSUPPORTED)
-                futures = [(ref, batch, pool.submit(_send, *deleters.get(ref), ref, batch)) for ref, batch in batches]
-                for ref, batch, future in futures:
+                futures = [(batch, pool.submit(_send, *deleters.get(batch.ref), batch)) for batch in batches]
+                for batch, future in futures:
                     results = future.result()
-                    outcomes = [(row, results[parse_object_uri(row[1]).key]) for row in batch]
-                    worst = max(worst, _record(job, ref.provider, outcomes))
-                job.save()
+                    outcomes = [(row, results[key]) for row, key in zip(batch.rows, batch.keys, strict=True)]
+                    worst = max(worst, _record(job, batch.ref.provider, outcomes))
+                job.save(update_fields=PROGRESS_FIELDS)
             if worst:
                 time.sleep(_backoff(worst))
 

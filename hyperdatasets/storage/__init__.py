@@ -4,6 +4,6 @@ Nothing outside this package branches on the provider: callers ask ``provider_fo
 ``provider_for_uri`` and use what the provider offers.
 """
 
-from hyperdatasets.storage.base import StorageProvider, provider_for_storage, provider_for_uri
+from hyperdatasets.storage.base import StorageProvider, provider_for_scheme, provider_for_storage, provider_for_uri
 
-__all__ = ["StorageProvider", "provider_for_storage", "provider_for_uri"]
+__all__ = ["StorageProvider", "provider_for_scheme", "provider_for_storage", "provider_for_uri"]

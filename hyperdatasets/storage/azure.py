@@ -16,7 +16,7 @@ from django.core.files.storage import Storage
 
 from hyperdatasets.storage.base import StorageProvider
 from hyperdatasets.storage.credentials import Credentials, credentials_for
-from hyperdatasets.storage.deleting import KeyResult, all_keys, http_outcome
+from hyperdatasets.storage.deleting import DELETED, KeyResult, all_keys, http_outcome
 
 
 def blob_service(credentials: Credentials, account: str = ""):
@@ -47,7 +47,7 @@ def _delete_batch(container, keys: list[str]) -> dict[str, KeyResult]:
     try:
         responses = list(container.delete_blobs(*keys, raise_on_any_failure=False))
     except ResourceNotFoundError:  # the container is gone, and its blobs with it
-        return all_keys(keys, KeyResult("deleted"))
+        return all_keys(keys, DELETED)
     except HttpResponseError as exc:
         status = int(exc.status_code or 0)
         return all_keys(keys, http_outcome(status, f"Azure {status}: {exc.reason or exc.message}"))

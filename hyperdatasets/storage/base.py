@@ -54,3 +54,11 @@ def provider_for_storage(storage: Storage) -> StorageProvider:
 
 def provider_for_uri(uri: str) -> StorageProvider | None:
     return next((p for p in _providers() if p.handles_uri(uri)), None)
+
+
+def provider_for_scheme(scheme: str) -> StorageProvider:
+    """The provider of ``scheme://`` URIs (``s3``, ``gs``, ``azure``, ``file``)."""
+    provider = next((p for p in _providers() if p.scheme == scheme), None)
+    if provider is None:
+        raise ImproperlyConfigured(f"no storage provider serves {scheme}:// URIs")
+    return provider

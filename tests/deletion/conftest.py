@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import time
 import uuid
 
@@ -138,7 +137,6 @@ def start_worker(transactional_db):
     yield start
     for worker in workers:
         worker.stop()
-    os.environ.pop("HYPERDATASETS_WORKER", None)
 
 
 def wait_for_job(job_id, timeout: float = 90, on_poll=None, worker=None) -> DeletionJob:

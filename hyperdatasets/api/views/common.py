@@ -89,6 +89,13 @@ class NumberCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
 
 
+class CreatedCursorPagination(CursorPagination):
+    ordering = ("-created", "id")
+    page_size = 50
+    max_page_size = 500
+    page_size_query_param = "page_size"
+
+
 def paginate(view, request, queryset, pagination_class, serializer_class):
     paginator = pagination_class()
     page = paginator.paginate_queryset(queryset, request, view=view)

@@ -1,20 +1,12 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hyperdatasets.access import visible_deletion_jobs
 from hyperdatasets.api import serializers as s
-from hyperdatasets.api.views.common import deletion_job_for
+from hyperdatasets.api.views.common import CreatedCursorPagination, deletion_job_for
 from hyperdatasets.selectors.deletion import deletion_job_out
 from hyperdatasets.services.deletion import deletion_job_retry_failed
-
-
-class CreatedCursorPagination(CursorPagination):
-    ordering = ("-created", "id")
-    page_size = 50
-    max_page_size = 500
-    page_size_query_param = "page_size"
 
 
 class DeletionJobListView(APIView):
