@@ -46,9 +46,62 @@ def _count(client, bucket: str) -> int:
     return sum(len(page.get("Contents", [])) for page in pages)
 
 
+def _one_rep(client, endpoint: str, keys: list[str], in_flight: int, rep: int) -> dict:
+    """The baseline, then the job, each on its own fresh bucket holding the same keys."""
+    n = len(keys)
+    # Baseline: boto3 DeleteObjects, 1,000 keys a request, `in_flight` requests at a time.
+    baseline = f"baseline-{rep}"
+    client.create_bucket(Bucket=baseline)
+    _put_all(client, baseline, keys)
+    chunks = [keys[i:i + 1000] for i in range(0, n, 1000)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(in_flight) as pool:
+        list(pool.map(lambda chunk: client.delete_objects(
+            Bucket=baseline, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}), chunks))
+    baseline_s = time.perf_counter() - started
+    assert _count(client, baseline) == 0
+
+    # The job: a dataset whose frames point to the keys (and 1% shared with a dataset that stays).
+    bucket = f"jobbucket-{rep}"
+    client.create_bucket(Bucket=bucket)
+    _put_all(client, bucket, keys)
+    StorageCredential.objects.create(provider="s3", bucket=bucket, endpoint_url=endpoint, region="us-east-1",
+                                     access_key="bench", secret_encrypted=encrypt_secret("bench"))
+    doomed = dataset_create(dataset_name=f"doomed-{rep}")
+    frames = [{"id": k, "sources": [{"uri": f"s3://{bucket}/{k}"}]} for k in keys]
+    for start in range(0, n, 10_000):
+        frames_upsert(version_head(doomed), frames[start:start + 10_000])
+    shared = keys[: n // 100]
+    keeper = dataset_create(dataset_name=f"keeper-{rep}")
+    frames_upsert(version_head(keeper), [{"id": k, "sources": [{"uri": f"s3://{bucket}/{k}"}]} for k in shared])
+
+    started = time.perf_counter()
+    job = dataset_delete(doomed, delete_all_versions=True, delete_sources=True)
+    sync_s = time.perf_counter() - started
+    started = time.perf_counter()
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        job = profile.runcall(deletion_job_run, job.pk)
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+    else:
+        job = deletion_job_run(job.pk)
+    job_s = time.perf_counter() - started
+    left = _count(client, bucket)
+    deleted = n - len(shared)
+    assert job.status == "succeeded" and job.deleted == deleted and left == len(shared), (job.status, left)
+    baseline_rate, job_rate = n / baseline_s, deleted / job_s
+    return {"baseline_s": baseline_s, "baseline_keys_per_s": baseline_rate, "job_s": job_s,
+            "job_keys_per_s": job_rate, "delete_ratio": job_rate / baseline_rate, "sync_delete_s": sync_s,
+            "kept_referenced": left, "wrongly_deleted": len(shared) - left}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--objects", type=int, default=20_000)
+    parser.add_argument("--repeats", type=int, default=3, help="baseline/job pairs; the median pair is reported")
     parser.add_argument("--latency-ms", type=float, default=0,
                         help="delay each request to the S3 server (a forwarding proxy), as a network would")
     args = parser.parse_args()
@@ -67,55 +120,13 @@ def main() -> None:
         client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench",
                               aws_secret_access_key="bench", config=Config(max_pool_connections=32))
         keys = [f"images/{i:07d}.jpg" for i in range(n)]
-
-        # Baseline: boto3 DeleteObjects, 1,000 keys a request, `in_flight` requests at a time.
-        client.create_bucket(Bucket="baseline")
-        _put_all(client, "baseline", keys)
-        chunks = [keys[i:i + 1000] for i in range(0, n, 1000)]
-        started = time.perf_counter()
-        with ThreadPoolExecutor(in_flight) as pool:
-            list(pool.map(lambda chunk: client.delete_objects(
-                Bucket="baseline", Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}), chunks))
-        baseline_s = time.perf_counter() - started
-        assert _count(client, "baseline") == 0
-
-        # The job: a dataset whose frames point to the keys (and 1% shared with a dataset that stays).
-        client.create_bucket(Bucket="jobbucket")
-        _put_all(client, "jobbucket", keys)
-        StorageCredential.objects.create(provider="s3", bucket="jobbucket", endpoint_url=endpoint,
-                                         region="us-east-1", access_key="bench",
-                                         secret_encrypted=encrypt_secret("bench"))
-        doomed = dataset_create(dataset_name="doomed")
-        frames = [{"id": k, "sources": [{"uri": f"s3://jobbucket/{k}"}]} for k in keys]
-        for start in range(0, n, 10_000):
-            frames_upsert(version_head(doomed), frames[start:start + 10_000])
-        shared = keys[: n // 100]
-        keeper = dataset_create(dataset_name="keeper")
-        frames_upsert(version_head(keeper), [{"id": k, "sources": [{"uri": f"s3://jobbucket/{k}"}]} for k in shared])
-
-        started = time.perf_counter()
-        job = dataset_delete(doomed, delete_all_versions=True, delete_sources=True)
-        sync_s = time.perf_counter() - started
-        started = time.perf_counter()
-        if os.environ.get("BENCH_PROFILE"):
-            import cProfile
-            import pstats
-
-            profile = cProfile.Profile()
-            job = profile.runcall(deletion_job_run, job.pk)
-            pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
-        else:
-            job = deletion_job_run(job.pk)
-        job_s = time.perf_counter() - started
-        left = _count(client, "jobbucket")
-        deleted = n - len(shared)
-        assert job.status == "succeeded" and job.deleted == deleted and left == len(shared), (job.status, left)
-        baseline_rate, job_rate = n / baseline_s, deleted / job_s
+        reps = [_one_rep(client, endpoint, keys, in_flight, rep) for rep in range(args.repeats)]
+        ratios = sorted(r["delete_ratio"] for r in reps)
+        middle = sorted(reps, key=lambda r: r["delete_ratio"])[len(reps) // 2]
         print(json.dumps({
             "vendor": django.db.connection.vendor, "objects": n, "in_flight": in_flight, "latency_ms": args.latency_ms,
-            "baseline_s": baseline_s, "baseline_keys_per_s": baseline_rate, "job_s": job_s,
-            "job_keys_per_s": job_rate, "delete_ratio": job_rate / baseline_rate, "sync_delete_s": sync_s,
-            "kept_referenced": left, "wrongly_deleted": len(shared) - left,
+            "repeats": args.repeats, "ratios": ratios, **middle,
+            "wrongly_deleted": sum(r["wrongly_deleted"] for r in reps),
         }))
     finally:
         if proxy is not None:

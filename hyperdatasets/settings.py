@@ -162,6 +162,8 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("HYPERDATASETS_CELERY_QUEUE", "celery
 # Source deletion jobs (hyperdatasets/services/deletion.py). A worker started with -B (or a separate
 # `celery beat`) runs the sweeper that re-queues jobs whose worker died.
 HYPERDATASETS_DELETE_IN_FLIGHT = int(os.environ.get("HYPERDATASETS_DELETE_IN_FLIGHT", 4))
+# A round keeps IN_FLIGHT batches going for about this long, then commits its progress (at least one batch).
+HYPERDATASETS_DELETE_ROUND_SECONDS = float(os.environ.get("HYPERDATASETS_DELETE_ROUND_SECONDS", 1.0))
 HYPERDATASETS_DELETE_BATCH_LIMIT = int(os.environ.get("HYPERDATASETS_DELETE_BATCH_LIMIT", 0))  # 0: provider max
 HYPERDATASETS_DELETE_MAX_ATTEMPTS = int(os.environ.get("HYPERDATASETS_DELETE_MAX_ATTEMPTS", 6))
 HYPERDATASETS_DELETE_RETRY_BASE_SECONDS = float(os.environ.get("HYPERDATASETS_DELETE_RETRY_BASE_SECONDS", 0.5))

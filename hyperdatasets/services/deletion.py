@@ -4,8 +4,9 @@
    writes a ledger row per distinct URI its frames point to (sources, previews, masks), so the URIs are
    durable the moment the dataset disappears. file://, https:// and other schemes are skipped at once.
 2. ``deletion_job_run`` (the Celery task's body) takes a lease on the job, marks objects still referenced
-   by any surviving frame as skipped, then deletes in rounds: a few provider-sized batches in flight (S3
-   1,000 keys, GCS 100, Azure 256), the outcomes and the counters written in one transaction per round.
+   by any surviving frame as skipped, then deletes in rounds of about a second: a few provider-sized
+   batches kept in flight (S3 1,000 keys, GCS 100, Azure 256), the outcomes and the counters written in one
+   transaction per round.
    Throttling and transient errors are retried with exponential backoff and jitter, a bounded number of
    times; 404 counts as deleted. A killed worker repeats at most its last round: deletes are idempotent.
 3. ``deletion_jobs_sweep`` (Celery beat) re-queues jobs whose lease expired or whose message was lost.
@@ -23,8 +24,8 @@ import os
 import random
 import socket
 import time
-from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from collections import defaultdict, deque
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -375,43 +376,73 @@ def deletion_job_run(job_id: Any, owner: str | None = None) -> DeletionJob | Non
             job.checked_frame_id, job.scanned = upto, True
             job.save()
 
-    in_flight = settings.HYPERDATASETS_DELETE_IN_FLIGHT
-    # A round is about one batch per thread: progress is committed after every round.
-    round_rows = in_flight * (settings.HYPERDATASETS_DELETE_BATCH_LIMIT or 1000)
     deleters = _Deleters()
-    with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="delete") as pool:
+    with ThreadPoolExecutor(max_workers=settings.HYPERDATASETS_DELETE_IN_FLIGHT, thread_name_prefix="delete") as pool:
         while True:
-            worst = 0
             with transaction.atomic():
                 if not _renew(job, owner):
                     log.warning("deletion job %s: lease lost to another worker; stopping", job.pk)
                     return None
-                _exclusive_guard()
+                _exclusive_guard()  # held until the round commits: no frame is written meanwhile
                 upto = _max_frame_row_id()
                 if upto > job.checked_frame_id:
                     _skip_referenced(job, job.checked_frame_id, upto)
                     job.checked_frame_id = upto
-                rows = list(SourceDeletion.objects.filter(job=job, status=ObjectStatus.PENDING)
-                            .order_by("id").values_list("id", "uri", "attempts")[:round_rows])
-                if not rows:
+                sent, worst = _round(job, pool, deleters)
+                if not sent:
                     _finish(job)
                     log.info("deletion job %s: %s (deleted %s, skipped %s, failed %s)", job.pk, job.status,
                              job.deleted, job.skipped, job.failed)
                     return job
-                batches, invalid = _batches(rows)
-                if invalid:
-                    SourceDeletion.objects.filter(pk__in=[r[0] for r in invalid]).update(
-                        status=ObjectStatus.SKIPPED, reason=SkipReason.UNSUPPORTED)
-                    for row in invalid:
-                        _count(job, row[1].partition("://")[0], ObjectStatus.SKIPPED, 1, SkipReason.UNSUPPORTED)
-                futures = [(batch, pool.submit(_send, *deleters.get(batch.ref), batch)) for batch in batches]
-                for batch, future in futures:
-                    results = future.result()
-                    outcomes = [(row, results[key]) for row, key in zip(batch.rows, batch.keys, strict=True)]
-                    worst = max(worst, _record(job, batch.ref.provider, outcomes))
                 job.save(update_fields=PROGRESS_FIELDS)
             if worst:
                 time.sleep(_backoff(worst))
+
+
+def _round(job: DeletionJob, pool: ThreadPoolExecutor, deleters: _Deleters) -> tuple[int, int]:
+    """Keep ``HYPERDATASETS_DELETE_IN_FLIGHT`` batches in flight over the pending rows, in id order, for about
+    ``HYPERDATASETS_DELETE_ROUND_SECONDS`` (at least one batch), recording each outcome as it arrives.
+    Returns the batches sent and the highest attempt that will be retried."""
+    in_flight = settings.HYPERDATASETS_DELETE_IN_FLIGHT
+    fetch = in_flight * (settings.HYPERDATASETS_DELETE_BATCH_LIMIT or 1000)
+    deadline = time.monotonic() + settings.HYPERDATASETS_DELETE_ROUND_SECONDS
+    queued: deque[_Batch] = deque()
+    running: dict[Any, _Batch] = {}
+    after_id, exhausted, sent, worst = 0, False, 0, 0
+    while True:
+        while len(running) < in_flight and (sent == 0 or time.monotonic() < deadline):
+            if not queued and not exhausted:
+                rows = list(SourceDeletion.objects.filter(job=job, status=ObjectStatus.PENDING, id__gt=after_id)
+                            .order_by("id").values_list("id", "uri", "attempts")[:fetch])
+                exhausted = len(rows) < fetch
+                if rows:
+                    after_id = rows[-1][0]
+                    batches, invalid = _batches(rows)
+                    _skip_invalid(job, invalid)
+                    queued.extend(batches)
+            if not queued:
+                break
+            batch = queued.popleft()
+            running[pool.submit(_send, *deleters.get(batch.ref), batch)] = batch
+            sent += 1
+        if not running:
+            return sent, worst
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            batch = running.pop(future)
+            results = future.result()
+            outcomes = [(row, results[key]) for row, key in zip(batch.rows, batch.keys, strict=True)]
+            worst = max(worst, _record(job, batch.ref.provider, outcomes))
+
+
+def _skip_invalid(job: DeletionJob, rows: list[Row]) -> None:
+    """Rows whose URI names no object (``s3://bucket`` without a key, say) are skipped as unsupported."""
+    if not rows:
+        return
+    SourceDeletion.objects.filter(pk__in=[r[0] for r in rows]).update(
+        status=ObjectStatus.SKIPPED, reason=SkipReason.UNSUPPORTED)
+    for row in rows:
+        _count(job, row[1].partition("://")[0], ObjectStatus.SKIPPED, 1, SkipReason.UNSUPPORTED)
 
 
 def deletion_jobs_sweep() -> list[str]:

@@ -79,7 +79,9 @@ def _assert_consistent(job: DeletionJob) -> None:
 def test_three_stores_deleted_referenced_kept_progress_rises(stores, start_worker, django_user_model):
     user = django_user_model.objects.create_user(username="owner", password="pw-owner-123")
     doomed, own, common = _make_datasets(stores, user, only=40, shared=5)
-    worker = start_worker(HYPERDATASETS_DELETE_BATCH_LIMIT=7, HYPERDATASETS_DELETE_IN_FLIGHT=2)
+    # Rounds of one batch: progress is committed after every batch.
+    worker = start_worker(HYPERDATASETS_DELETE_BATCH_LIMIT=7, HYPERDATASETS_DELETE_IN_FLIGHT=2,
+                          HYPERDATASETS_DELETE_ROUND_SECONDS=0)
 
     client = APIClient()
     client.force_authenticate(user)
@@ -123,7 +125,8 @@ def test_worker_killed_mid_job_another_worker_finishes_it(stores, start_worker, 
     try:
         stores.point_at(s3=slow.url)
         doomed, own, common = _make_datasets(stores, user, only=100, shared=5)
-        first = start_worker(HYPERDATASETS_DELETE_BATCH_LIMIT=10, HYPERDATASETS_DELETE_IN_FLIGHT=1)
+        first = start_worker(HYPERDATASETS_DELETE_BATCH_LIMIT=10, HYPERDATASETS_DELETE_IN_FLIGHT=1,
+                             HYPERDATASETS_DELETE_ROUND_SECONDS=0.3)
         job = dataset_delete(doomed, delete_all_versions=True, delete_sources=True, user=user)
 
         deadline = time.monotonic() + 60
