@@ -109,6 +109,11 @@ def test_a_leased_job_is_not_run_twice_and_runs_are_bounded(stores, owner, setti
     assert deletion_jobs_sweep() == []
     DeletionJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
     assert deletion_jobs_sweep() == [str(job.pk)]  # its worker died: queued again
+    # A queued job whose message was lost (a Redis restart, say) is queued again once it is older than a lease.
+    DeletionJob.objects.filter(pk=job.pk).update(status="queued", lease_owner="", lease_until=None)
+    assert deletion_jobs_sweep() == []
+    DeletionJob.objects.filter(pk=job.pk).update(updated=timezone.now() - timedelta(hours=1))
+    assert deletion_jobs_sweep() == [str(job.pk)]
     settings.HYPERDATASETS_DELETE_MAX_RUNS = 2
     DeletionJob.objects.filter(pk=job.pk).update(runs=2)
     assert deletion_job_run(job.pk) is None
