@@ -55,3 +55,7 @@ def page(chromium, live_server, examples):
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+# The stores and workers of the deletion tests, for the delete flow in the browser.
+from tests.deletion.conftest import azure_server, gcs_server, start_worker, stores  # noqa: E402, F401
