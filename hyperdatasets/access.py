@@ -67,6 +67,17 @@ def project_role(user, project: Project) -> Role:
     return max((_ROLE_OF[r] for r in rules.values_list("role", flat=True)), default=Role.NONE)
 
 
+def project_roles(user) -> dict:
+    """The caller's role on every project a rule grants them (one query); superusers: use ``project_role``."""
+    roles: dict = {}
+    if not _signed_in(user):
+        return roles
+    rules = ProjectAccessRule.objects.filter(Q(user=user) | Q(group__user=user)).values_list("project_id", "role")
+    for project_id, role in rules:
+        roles[project_id] = max(roles.get(project_id, Role.NONE), _ROLE_OF[role])
+    return roles
+
+
 def dataset_role(user, dataset: Dataset) -> Role:
     if not _signed_in(user):
         return Role.NONE

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(template_name="webui/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", views.account, name="account"),
+    path("projects/", views.project_index, name="project-index"),
     path("datasets/new/", views.dataset_new, name="dataset-new"),
     path("datasets/<uuid:dataset_id>/", views.dataset_detail, name="dataset-detail"),
     path("datasets/<uuid:dataset_id>/delete/", dataset_actions.dataset_delete_view, name="dataset-delete"),

@@ -1,9 +1,20 @@
+import json
+
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from hyperdatasets.access import POLICY, dataset_role, require_create_in_project, visible_datasets, visible_projects
+from hyperdatasets.access import (
+    POLICY,
+    Role,
+    dataset_role,
+    project_roles,
+    require_create_in_project,
+    visible_datasets,
+    visible_projects,
+)
 from hyperdatasets.exceptions import ServiceError
 from hyperdatasets.models import DatasetTag, DatasetVersion
 from hyperdatasets.selectors.datasets import dataset_list, datasets_with_summary
@@ -90,4 +101,18 @@ def dataset_detail(request: HttpRequest, dataset_id) -> HttpResponse:
         "can_snapshot": role >= POLICY["version.snapshot"] and len(drafts) == 1 and leaves == {drafts[0].pk},
         "published": [v for v in versions if v.is_published], "drafts": drafts,
         "tag_text": ", ".join(t.name for t in dataset.tags.all()),
+        "metadata_text": json.dumps(dataset.metadata, indent=2, sort_keys=True),
     })
+
+
+@login_required
+def project_index(request: HttpRequest) -> HttpResponse:
+    """The projects the user may see, with their datasets' count, last change and the user's role."""
+    projects = (visible_projects(request.user).annotate(dataset_count=Count("datasets"),
+                                                        last_update=Max("datasets__updated")).order_by("name"))
+    roles = project_roles(request.user)
+    rows = []
+    for project in projects:
+        role = Role.ADMIN if request.user.is_superuser else roles.get(project.pk, Role.NONE)
+        rows.append({"project": project, "role": role.name.lower()})
+    return render(request, "webui/projects.html", {"rows": rows})

@@ -71,3 +71,15 @@ def test_create_snapshot_from_the_page(page):
     assert node.get_attribute("data-status") == "published"
     assert page.locator("[data-testid=version-node].current").get_attribute("data-name") == "Current"
     screenshot(page, "snapshot-created")
+
+
+def test_projects_page_from_the_top_bar(page):
+    page.click("header.topbar >> text=Projects")
+    page.locator("[data-testid=projects]").wait_for()
+    rows = page.locator("[data-testid=project-row]")
+    assert rows.count() >= 1
+    screenshot(page, "projects")
+    rows.first.locator("a").click()
+    page.locator("[data-testid=dataset-card]").first.wait_for()
+    assert "project=" in page.url
+    assert page.js_errors == []
