@@ -33,6 +33,19 @@ def test_actions_through_the_page(client, user):
     assert "Saved." in _post(client, dataset, "edit", name="renamed", description="d", tags="a, b")
     dataset.refresh_from_db()
     assert dataset.name == "renamed" and [t.name for t in dataset.tags.all()] == ["a", "b"]
+    assert "Saved." in _post(client, dataset, "edit", name="renamed", description="d", tags="a, b",
+                             metadata='{"camera": "front", "fps": 30}')
+    dataset.refresh_from_db()
+    assert dataset.metadata == {"camera": "front", "fps": 30}
+    assert "&quot;camera&quot;: &quot;front&quot;" in client.get(f"/datasets/{dataset.pk}/").content.decode()
+    # Bad metadata changes nothing, not even the name and tags sent with it.
+    refused = _post(client, dataset, "edit", name="other", description="d", tags="c", metadata="{not json")
+    assert "metadata: must be JSON" in refused
+    refused = _post(client, dataset, "edit", name="other", description="d", tags="c", metadata="[1, 2]")
+    assert "metadata" in refused
+    dataset.refresh_from_db()
+    assert dataset.name == "renamed" and dataset.metadata == {"camera": "front", "fps": 30}
+    assert [t.name for t in dataset.tags.all()] == ["a", "b"]
     wrong = client.post(f"/datasets/{dataset.pk}/delete/", {"confirm_name": "nope"}, follow=True).content.decode()
     assert "Type the dataset" in wrong
     refused = client.post(f"/datasets/{dataset.pk}/delete/", {"confirm_name": "renamed", "delete_all_versions": "on"},

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from hyperdatasets.access import require_dataset
-from hyperdatasets.exceptions import ServiceError
+from hyperdatasets.exceptions import InvalidInput, ServiceError
 from hyperdatasets.models import DatasetVersion
 from hyperdatasets.services.datasets import dataset_delete, dataset_update
 from hyperdatasets.services.snapshots import snapshot_create
@@ -57,10 +60,23 @@ def _delete_version(request, dataset):
     return f"Deleted Draft {version.name!r}."
 
 
+def _metadata(raw: str | None) -> dict | None:
+    """The metadata field's JSON; absent means unchanged, empty means {}."""
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw) if raw.strip() else {}
+    except ValueError as exc:
+        raise InvalidInput.for_field("metadata", f"must be JSON ({exc})") from None
+
+
 def _edit(request, dataset):
     require_dataset(request.user, dataset, "dataset.change")
-    dataset_update(dataset, name=request.POST.get("name"), description=request.POST.get("description", ""))
-    dataset_tags_set(dataset, [t.strip() for t in request.POST.get("tags", "").split(",") if t.strip()])
+    metadata = _metadata(request.POST.get("metadata"))
+    with transaction.atomic():  # name, description, metadata and tags change together or not at all
+        dataset_update(dataset, name=request.POST.get("name"), description=request.POST.get("description", ""),
+                       metadata=metadata)
+        dataset_tags_set(dataset, [t.strip() for t in request.POST.get("tags", "").split(",") if t.strip()])
     return "Saved."
 
 
