@@ -35,6 +35,12 @@ class StateConflict(ServiceError):
     code = "state_conflict"
 
 
+class StaleWrite(StateConflict):
+    """The object changed since the caller read it: a conditional write (If-Match) is refused."""
+
+    code = "stale_write"
+
+
 class InvalidInput(ServiceError):
     """Bad input; ``details`` maps each field to the rules it broke."""
 

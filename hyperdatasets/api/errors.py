@@ -9,7 +9,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
 from hyperdatasets.access import AccessDenied
-from hyperdatasets.exceptions import AlreadyExists, InvalidInput, NotFound, ServiceError, StateConflict
+from hyperdatasets.exceptions import AlreadyExists, InvalidInput, NotFound, ServiceError, StaleWrite, StateConflict
 
 SERVICE_STATUS = {
     InvalidInput: 400,
@@ -17,6 +17,7 @@ SERVICE_STATUS = {
     NotFound: 404,
     AlreadyExists: 409,
     StateConflict: 409,
+    StaleWrite: 412,
 }
 
 

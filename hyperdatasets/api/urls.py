@@ -40,6 +40,8 @@ urlpatterns = [
     path("versions/<str:version_id>/frames/lookup/", frames.VersionFramesLookupView.as_view(),
          name="api-frames-lookup"),
     path("versions/<str:version_id>/frames/count/", frames.VersionFramesCountView.as_view(), name="api-frames-count"),
+    path("versions/<str:version_id>/frames/<str:frame_id>/history/", frames.VersionFrameHistoryView.as_view(),
+         name="api-frame-history"),
     path("versions/<str:version_id>/frames/<str:frame_id>/", frames.VersionFrameDetailView.as_view(),
          name="api-frame"),
     path("versions/<str:version_id>/stats/", frames.VersionStatsView.as_view(), name="api-version-stats"),

@@ -224,6 +224,7 @@ class StoredRow:
     content_types: list[str]
     saved: int
     document: Any
+    row_id: int = 0  # the row's primary key: every write of a frame gives a new, higher one (its revision)
 
 
 def rows_for_ids(version: DatasetVersion, frame_ids: Iterable[str], *, with_documents: bool = False
@@ -240,13 +241,13 @@ def rows_for_ids(version: DatasetVersion, frame_ids: Iterable[str], *, with_docu
         member_sql, member_params = ancestry.member("e.version_id")
         sql = (
             f"SELECT e.frame_id, e.version_id, e.deleted, e.roi_count, e.labels, e.content_types, e.saved, "
-            f"{document} FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND {member_sql} AND {id_sql}"
+            f"{document}, e.id FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND {member_sql} AND {id_sql}"
         )
         with connection.cursor() as db:
             db.execute(sql, [db_uuid(version.dataset_id), *member_params, *id_params])
-            for fid, vid, deleted, rois, labels, ctypes, saved, doc in db.fetchall():
+            for fid, vid, deleted, rois, labels, ctypes, saved, doc, row_id in db.fetchall():
                 found.setdefault(fid, []).append(StoredRow(
-                    fid, vid, bool(deleted), rois, load_json(labels), load_json(ctypes), saved, doc))
+                    fid, vid, bool(deleted), rois, load_json(labels), load_json(ctypes), saved, doc, row_id))
     for rows in found.values():
         rows.sort(key=lambda r: rank[r.version_id])
     return found
@@ -344,3 +345,11 @@ def versions_diff_counts(base: DatasetVersion, target: DatasetVersion) -> DiffCo
     for change, _fid in versions_diff(base, target):
         setattr(counts, change, getattr(counts, change) + 1)
     return counts
+
+
+def frame_with_revision(version: DatasetVersion, frame_id: str) -> tuple[dict[str, Any], int] | None:
+    """The frame as the version resolves it and its revision (the resolving row's id), or None."""
+    rows = rows_for_ids(version, [frame_id], with_documents=True).get(frame_id)
+    if not rows or rows[0].deleted:
+        return None
+    return frame_output(rows[0].document, rows[0].saved, rows[0].version_id), rows[0].row_id

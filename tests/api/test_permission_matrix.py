@@ -77,6 +77,8 @@ MATRIX = {
     ("api-frames-lookup", "POST"): (Need.READ, "", {"frame_ids": ["a"]}),
     ("api-frames-count", "GET"): (Need.READ, "", None),
     ("api-frame", "GET"): (Need.READ, "", None),
+    ("api-frame", "PUT"): (Need.WRITE, "", frame("a", labels=[["edited"]])),
+    ("api-frame-history", "GET"): (Need.READ, "", None),
     ("api-version-stats", "GET"): (Need.READ, "", None),
     ("api-version-diff", "GET"): (Need.READ, "?other={published}", None),
     ("api-deletion-jobs", "GET"): (Need.SIGNED_IN, "", None),

@@ -9,10 +9,18 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations.selectors import frame_history
+from annotations.services import frame_save
 from hyperdatasets.api import serializers as s
 from hyperdatasets.api.views.common import BATCH_SEMANTICS, version_for
 from hyperdatasets.exceptions import InvalidInput, NotFound
-from hyperdatasets.selectors.frames import frames_get, frames_page, version_label_stats, versions_diff
+from hyperdatasets.selectors.frames import (
+    frame_with_revision,
+    frames_get,
+    frames_page,
+    version_label_stats,
+    versions_diff,
+)
 from hyperdatasets.services.frames import frames_delete, frames_update, frames_upsert
 
 
@@ -100,14 +108,50 @@ class VersionFramesLookupView(APIView):
         return Response({"frames": found, "missing": [i for i in dict.fromkeys(ids) if i not in found]})
 
 
+def _etag(revision: int) -> str:
+    return f'"{revision}"'
+
+
+def _if_match(request) -> int | None:
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    tag = raw.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise InvalidInput.for_field("If-Match", "must be the ETag the frame was loaded with")
+    return int(tag)
+
+
 class VersionFrameDetailView(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=OpenApiTypes.OBJECT, description="The frame; its ETag header is its revision.")
     def get(self, request, version_id, frame_id):
         version = version_for(request, version_id, "frames.view")
-        found = frames_get(version, [frame_id])
-        if frame_id not in found:
+        found = frame_with_revision(version, frame_id)
+        if found is None:
             raise NotFound(f"frame {frame_id!r} does not exist in version {version.name!r}")
-        return Response(found[frame_id])
+        return Response(found[0], headers={"ETag": _etag(found[1])})
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT,
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER,
+                                     description="the ETag the frame was loaded with; 412 if it was saved since")],
+        description="Write the whole frame into a Draft version (created or replaced) and record the save in the "
+                    "frame's history. With If-Match, a frame saved or deleted since it was loaded is refused "
+                    "(412, code stale_write) and nothing is written.")
+    def put(self, request, version_id, frame_id):
+        version = version_for(request, version_id, "frames.change")
+        edit = frame_save(version, frame_id, request.data, if_match=_if_match(request), user=request.user)
+        saved = frames_get(version, [frame_id])[frame_id]
+        return Response(saved, headers={"ETag": _etag(edit.revision)})
+
+
+class VersionFrameHistoryView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT,
+                   description="The saves of the frame (in this version and the ancestors it inherits from), "
+                               "newest first: who, when, and the ROI ids added, removed and changed.")
+    def get(self, request, version_id, frame_id):
+        version = version_for(request, version_id, "frames.view")
+        return Response({"frame_id": frame_id, "edits": frame_history(version, frame_id)})
 
 
 class VersionFramesCountView(APIView):
