@@ -160,3 +160,30 @@ def test_staff_without_rules_sees_no_private_datasets_in_admin(client, django_us
     page = client.get(reverse("admin:hyperdatasets_dataset_changelist")).content.decode()
     assert "open-ds" in page and "private-ds" not in page
     assert client.get(reverse("admin:hyperdatasets_dataset_change", args=[private.pk])).status_code == 302
+
+
+def test_frame_edits_are_listed_read_only_and_scoped(client, superuser, django_user_model):
+    from annotations.models import FrameEdit
+    from annotations.services import frame_save
+    from hyperdatasets.models import AccessRole
+    from hyperdatasets.services.frames import frames_upsert
+    from hyperdatasets.services.projects import project_create, project_rule_set
+    from tests.factories import frame
+
+    other = django_user_model.objects.create_user(username="other", password="pw-other-123", is_staff=True)
+    view = django_user_model._meta.apps.get_model("auth", "Permission").objects.get(codename="view_frameedit")
+    other.user_permissions.add(view)
+    project_rule_set(project_create(name="elsewhere", user=other), role=AccessRole.READ, user=other)
+    dataset = dataset_create(dataset_name="cars", dataset_project="vision", user=superuser)
+    head = version_head(dataset)
+    frames_upsert(head, [frame("f1")])
+    frame_save(head, "f1", frame("f1", labels=[["car"]]), if_match=None, user=superuser)
+    edit = FrameEdit.objects.get()
+    client.force_login(superuser)
+    listing = client.get(reverse("admin:annotations_frameedit_changelist")).content.decode()
+    assert "f1" in listing and "Add frame edit" not in listing
+    page = client.get(reverse("admin:annotations_frameedit_change", args=[edit.pk]))
+    assert page.status_code == 200 and 'name="frame_id"' not in page.content.decode()
+    client.force_login(other)
+    assert "f1" not in client.get(reverse("admin:annotations_frameedit_changelist")).content.decode()
+    assert client.get(reverse("admin:annotations_frameedit_change", args=[edit.pk])).status_code == 302
