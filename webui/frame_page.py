@@ -10,8 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from annotations.editor import editor_context
 from annotations.rois import POLY_PART_SEPARATOR
-from hyperdatasets.selectors.frames import cursor_encode, frames_get, frames_page
+from hyperdatasets.selectors.frames import cursor_encode, frame_with_revision, frames_page
 from webui.files import browser_url
 from webui.lookups import visible_version_or_404
 from webui.version_page import MASK_PALETTE, mask_legend
@@ -60,18 +61,21 @@ def _source_view(source: dict, rois: list[dict]) -> dict:
 @login_required
 def frame_detail(request: HttpRequest, version_id, frame_id: str) -> HttpResponse:
     version = visible_version_or_404(request, version_id)
-    frame = frames_get(version, [frame_id]).get(frame_id)
-    if frame is None:
+    found = frame_with_revision(version, frame_id)
+    if found is None:
         raise Http404("frame not found")
+    frame, revision = found
     key = cursor_encode(frame["context_id"], frame["timestamp"], frame["id"])
     following = frames_page(version, cursor=key, limit=1).frames
     preceding = frames_page(version, cursor=key, limit=1, backward=True).frames
     sources = [_source_view(s, frame["rois"]) for s in frame["sources"]]
     chosen = next((s for s in sources if s["id"] == request.GET.get("source")), sources[0])
+    legend = mask_legend(version)
     return render(request, "webui/frame_detail.html", {
         "version": version, "dataset": version.dataset, "frame": frame, "sources": sources, "source": chosen,
         "frame_labels": [r for r in frame["rois"] if not r["poly"] and "mask" not in r],
-        "legend": mask_legend(version),
+        "legend": legend,
+        **editor_context(request.user, version, frame, revision, chosen, MASK_PALETTE, legend),
         "metadata": json.dumps(frame.get("meta", {}), indent=2),
         "previous": preceding[0]["id"] if preceding else None, "next": following[0]["id"] if following else None,
     })

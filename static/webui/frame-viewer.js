@@ -2,7 +2,7 @@
 // show/hide per mask, and previous/next with the arrow keys.
 (function () {
   const legend = JSON.parse(document.getElementById("mask-legend-data").textContent);
-  const colours = new Map(legend.map((e) => [e.value.join(","), e.colour]));
+  let colours = new Map(legend.map((e) => [e.value.join(","), e.colour]));
   const hex = (c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16));
   const opacity = document.getElementById("mask-opacity");
   const layers = [...document.querySelectorAll("canvas.mask-layer")];
@@ -42,6 +42,11 @@
   applyOpacity();
   document.querySelectorAll("input[name=mask-mode]").forEach((r) => r.addEventListener("change", () =>
     layers.forEach((c) => c._image && paint(c, c._image, mode()))));
+  // The editor saved a new mask-value mapping: recolour from it.
+  document.addEventListener("masks:legend", (event) => {
+    colours = new Map(event.detail.map((e) => [e.value.join(","), e.colour]));
+    layers.forEach((c) => c._image && paint(c, c._image, mode()));
+  });
   document.querySelectorAll(".mask-toggle").forEach((box) => box.addEventListener("change", () => {
     const layer = layers.find((c) => c.dataset.maskId === box.value);
     if (layer) layer.hidden = !box.checked;
