@@ -58,3 +58,37 @@ def test_backward_pages_walk_before_the_cursor(versions):
     key = cursor_encode(frames[5]["context_id"], frames[5]["timestamp"], frames[5]["id"])
     before = frames_page(current, cursor=key, limit=3, backward=True).frames
     assert [f["id"] for f in before] == [frames[4]["id"], frames[3]["id"], frames[2]["id"]]
+
+
+def _editor(page: str) -> dict:
+    import json
+
+    found = re.search(r'<script id="editor-data" type="application/json">(.*?)</script>', page, re.S)
+    return json.loads(found.group(1))
+
+
+@pytest.mark.parametrize(("role", "editable"), [("read", False), ("write", True), ("admin", True)])
+def test_the_editor_follows_the_project_role(client, user, versions, role, editable):
+    from hyperdatasets.models import AccessRole, Project
+    from hyperdatasets.services.projects import project_rule_set
+
+    current = versions[(STREET, "Current")]
+    project_rule_set(Project.objects.get(pk=current.dataset.project_id), role=AccessRole(role), user=user)
+    client.force_login(user)
+    page = client.get(f"/versions/{current.pk}/frames/street-001/").content.decode()
+    data = _editor(page)
+    assert data["editable"] is editable
+    assert ('data-testid="tool-box"' in page) is editable and ('data-testid="save"' in page) is editable
+    assert ('data-testid="read-only-badge"' in page) is not editable
+    assert "car" in data["labels"] and data["revision"] > 0
+    if not editable:
+        assert "editing needs the write role" in page
+
+
+def test_published_frames_are_read_only_with_a_badge(client, superuser, versions):
+    published = versions[(STREET, "v1")]
+    client.force_login(superuser)
+    page = client.get(f"/versions/{published.pk}/frames/street-000/").content.decode()
+    assert _editor(page)["editable"] is False
+    assert re.search(r'data-testid="read-only-badge">Published: read-only<', page)
+    assert 'data-testid="tool-box"' not in page and 'data-testid="history"' in page

@@ -714,16 +714,19 @@
     });
     $("mask-mapping-save").addEventListener("click", async () => {
       const error = $("mask-mapping-error");
+      const status = $("mask-mapping-status");
+      status.textContent = "Saving…";
       const { response, json } = await request("PUT", data.urls.mask_labels, { mask_labels: mapping });
       if (!response.ok) {
         error.textContent = errorText(json, response);
         error.hidden = false;
+        status.textContent = "Not saved";
         return;
       }
       error.hidden = true;
       mapping = json.mask_labels;
       renderMapping();
-      $("mask-mapping-status").textContent = "Saved";
+      status.textContent = "Saved";
       const legend = mapping.map((e, i) => ({ ...e, colour: data.palette[i % data.palette.length] }));
       document.dispatchEvent(new CustomEvent("masks:legend", { detail: legend }));
     });

@@ -2,6 +2,7 @@
 
 import orjson
 import pytest
+from django.urls import reverse
 
 from hyperdatasets.selectors.frames import frames_get
 from hyperdatasets.selectors.versions import version_head
@@ -121,3 +122,17 @@ def test_bad_saves_name_the_field_and_write_nothing(clients, draft, body, etag, 
     assert field in error["details"], error
     assert _load(client, draft, "a") == (loaded, loaded_etag)
     assert client.get(f"/api/versions/{draft.pk}/frames/a/history/").json()["edits"] == []
+
+
+def test_frame_ids_with_slashes_and_spaces_are_addressable(clients, draft):
+    client = clients["write"]
+    odd = "cam 1/2024/frame?7#x"
+    frames_upsert(draft, [frame(odd)])
+    url = reverse("api-frame", kwargs={"version_id": draft.pk, "frame_id": odd})
+    loaded = client.get(url)
+    assert loaded.status_code == 200 and loaded.json()["id"] == odd
+    saved = client.put(url, orjson.dumps({**loaded.json(), "rois": [BOX]}), content_type="application/json",
+                       HTTP_IF_MATCH=loaded["ETag"])
+    assert saved.status_code == 200, saved.content
+    history = client.get(reverse("api-frame-history", kwargs={"version_id": draft.pk, "frame_id": odd})).json()
+    assert history["frame_id"] == odd and len(history["edits"]) == 1

@@ -3,7 +3,7 @@ redo; a stale save refused with nothing lost; Published versions read-only; the 
 
 import pytest
 
-from hyperdatasets.examples import STREET
+from hyperdatasets.examples import STEREO, STREET
 from hyperdatasets.models import Dataset, DatasetVersion
 from hyperdatasets.selectors.frames import frames_get
 from hyperdatasets.selectors.versions import version_head
@@ -139,6 +139,10 @@ def test_undo_redo_move_resize_and_delete(page, live_server, current):
     page.locator("h1").click()  # keys go to the page, not to a field
     page.keyboard.press("Control+z")
     assert _rois(page).count() == before
+    page.keyboard.press("k")
+    assert page.locator("[data-testid=tool-keypoints].active").count() == 1
+    page.keyboard.press("b")
+    assert page.locator("[data-testid=tool-box].active").count() == 1
     page.keyboard.press("Control+Shift+z")
     assert _rois(page).count() == before + 1
 
@@ -260,6 +264,13 @@ def test_mask_value_mapping_is_edited_in_a_table(page, live_server, current):
     _open(page, live_server, current)
     rows = page.locator("[data-testid=mask-mapping-row]")
     count = rows.count()
+    car_pixel = """() => {
+        const c = document.querySelector('canvas.mask-layer');
+        const box = document.querySelector('[data-kind=b2d] polygon').getAttribute('points').split(' ')[0].split(',');
+        return Array.from(c.getContext('2d').getImageData(+box[0] + 5, +box[1] + 5, 1, 1).data);
+    }"""
+    page.wait_for_selector("canvas[data-painted=labels]")
+    assert page.evaluate(car_pixel) == [67, 99, 216, 255]  # value (2, 2, 2) is third: #4363d8
     rows.nth(1).locator("[data-testid=mask-labels]").fill("road, asphalt")
     page.click("[data-testid=mask-mapping-add]")
     new = rows.nth(count)
@@ -272,6 +283,12 @@ def test_mask_value_mapping_is_edited_in_a_table(page, live_server, current):
     mapping = page.request.get(f"{live_server.url}/api/versions/{current.pk}/mask-labels/").json()["mask_labels"]
     assert mapping[1] == {"value": [1, 1, 1], "labels": ["road", "asphalt"]}
     assert mapping[-1] == {"value": [9, 9, 9], "labels": ["curb"]}
+    rows.nth(0).locator(".chip-remove").click()  # background goes: (2, 2, 2) is second now
+    page.click("[data-testid=mask-mapping-save]")
+    page.wait_for_function("document.querySelector('[data-testid=mask-mapping-status]').textContent === 'Saved'")
+    assert page.evaluate(car_pixel) == [60, 180, 75, 255]  # recoloured at once: #3cb44b
+    mapping = mapping[1:]
+    new = rows.nth(count - 1)
     new.locator("[data-testid=mask-value-r]").fill("256")
     new.locator("[data-testid=mask-value-r]").press("Tab")
     page.click("[data-testid=mask-mapping-save]")
@@ -281,3 +298,22 @@ def test_mask_value_mapping_is_edited_in_a_table(page, live_server, current):
     assert page.request.get(f"{live_server.url}/api/versions/{current.pk}/mask-labels/").json()[
         "mask_labels"] == mapping
     assert page.js_errors == []
+
+
+def test_frame_group_rois_belong_to_the_source_drawn_on(page, live_server, examples):
+    current = version_head(Dataset.objects.get(name=STEREO))
+    frame_id = "stereo-000"
+    page.goto(f"{live_server.url}/versions/{current.pk}/frames/{frame_id}/?source=right")
+    page.wait_for_selector("[data-testid=viewer][data-editor=ready]")
+    options = page.locator("#version-labels option").evaluate_all("els => els.map(e => e.value)")
+    assert options, "type-ahead offers the labels of the version"
+    page.click("[data-testid=tool-box]")
+    _drag(page, (10, 10), (50, 40))
+    _label(page, options[0])
+    _save(page)
+    roi = next(r for r in _api_frame(page, live_server, current, frame_id)["rois"] if r["poly"] and
+               _close([10, 10, 50, 10, 50, 40, 10, 40], r["poly"]))
+    assert roi["sources"] == ["right"] and roi["label"] == [options[0]]
+    page.goto(f"{live_server.url}/versions/{current.pk}/frames/{frame_id}/?source=left")
+    page.wait_for_selector("[data-testid=viewer][data-editor=ready]")
+    assert page.locator(f"[data-roi-id='{roi['id']}']").count() == 0
