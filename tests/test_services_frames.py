@@ -242,12 +242,17 @@ def test_diff_between_versions(dataset, draft):
 
 
 def test_delete_dataset_with_frames(dataset, draft):
+    from hyperdatasets.models import FrameLabel
     from hyperdatasets.services.datasets import dataset_delete
 
+    kept = version_head(dataset_create(dataset_name="kept"))
+    frames_upsert(kept, [frame("k", labels=[["x"]])])
     frames_upsert(draft, [frame("a", labels=[["x"]], meta={"k": 1})])
     snapshot_create(dataset)
     dataset_delete(dataset, delete_all_versions=True, force=True)
-    assert not Frame.objects.exists()
+    # The rows have no database key to the dataset: the delete itself removes them (and only them).
+    assert list(Frame.objects.values_list("frame_id", flat=True)) == ["k"]
+    assert list(FrameLabel.objects.values_list("frame_id", flat=True)) == ["k"]
 
 
 def test_rare_label_plan_resolves_through_ancestors(dataset, draft):

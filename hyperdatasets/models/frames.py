@@ -7,8 +7,11 @@ hides the frame. Creating a child writes no frame rows; a write in a version tou
 The row keeps the whole frame as JSON text (``document``, read back as is) and, as queryable JSON, only
 the searchable ``meta``: parsing full documents into jsonb would double the cost of bulk writes.
 
-The version columns carry no database foreign key: the services delete a version's rows themselves
-(by dataset and version, through the indexes below), which keeps deletes of big tables index-driven.
+The version and dataset columns carry no database foreign key. The services delete a version's rows
+themselves (by dataset and version, through the indexes below), which keeps deletes of big tables
+index-driven; a dataset's rows go with it through the ORM's cascade. Every write holds the dataset's row lock,
+so the dataset cannot vanish under it, and a deferred key check per row at commit (a fifth of a bulk write's
+time) would check nothing more.
 """
 
 from django.db import models
@@ -16,7 +19,8 @@ from django.db import models
 
 class Frame(models.Model):
     id = models.BigAutoField(primary_key=True)
-    dataset = models.ForeignKey("hyperdatasets.Dataset", on_delete=models.CASCADE, db_index=False, related_name="+")
+    dataset = models.ForeignKey("hyperdatasets.Dataset", on_delete=models.CASCADE, db_constraint=False,
+                                db_index=False, related_name="+")
     version = models.ForeignKey("hyperdatasets.DatasetVersion", on_delete=models.DO_NOTHING, db_constraint=False,
                                 db_index=False, related_name="+")
     frame_id = models.CharField(max_length=255)
@@ -50,7 +54,8 @@ class FrameLabel(models.Model):
     """One row per distinct label of a stored frame: the index behind label filters."""
 
     id = models.BigAutoField(primary_key=True)
-    dataset = models.ForeignKey("hyperdatasets.Dataset", on_delete=models.CASCADE, db_index=False, related_name="+")
+    dataset = models.ForeignKey("hyperdatasets.Dataset", on_delete=models.CASCADE, db_constraint=False,
+                                db_index=False, related_name="+")
     version = models.ForeignKey("hyperdatasets.DatasetVersion", on_delete=models.DO_NOTHING, db_constraint=False,
                                 db_index=False, related_name="+")
     frame_id = models.CharField(max_length=255)
