@@ -4,10 +4,11 @@ from django.contrib import admin
 
 from annotations.models import FrameEdit
 from hyperdatasets.access import visible_datasets
+from hyperdatasets.admin import ReadOnlyAdmin
 
 
 @admin.register(FrameEdit)
-class FrameEditAdmin(admin.ModelAdmin):
+class FrameEditAdmin(ReadOnlyAdmin):
     list_display = ["frame_id", "version", "username", "saved_at", "rois_before", "rois_after"]
     list_filter = ["saved_at"]
     search_fields = ["frame_id", "username", "version__name", "dataset__name"]
@@ -19,12 +20,3 @@ class FrameEditAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         visible = visible_datasets(request.user).values("pk")
         return super().get_queryset(request).filter(dataset_id__in=visible)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -130,6 +130,8 @@ def render(legs: list[dict], command: str, deletion: list[dict] | None = None) -
         "  with `write_row((id, key, Jsonb(doc)))` into a bare table (the peer baseline of",
         "  `shared/notes/frame-storage-and-throughput.md` 2.1), against `frames_upsert` in 10k-frame batches with",
         "  full validation, label rows, counters and the meta-type rule. On SQLite the baseline is `executemany`.",
+        "  Frames are generated a 10k batch at a time outside the timed part, for the baseline, the service and",
+        "  the SDK alike; the SDK figure times `add_frames` against a `runserver` process on the same host.",
         "- **depth D**: a chain of D Published children, each changing 1% of the frames; the flattened copy holds",
         "  the deep version's resolved frames as one root version.",
         "- After bulk loads the bench runs `VACUUM ANALYZE` (PostgreSQL) or `ANALYZE` (SQLite), as autovacuum",
@@ -159,10 +161,12 @@ def main() -> None:
     parser.add_argument("--deletion-objects", type=int, default=20_000)
     parser.add_argument("--only-deletion", action="store_true",
                         help="run only the deletion legs and replace their section in the output")
+    parser.add_argument("--only-frames", action="store_true",
+                        help="run only the frame legs and keep the deletion section already in the output")
     args = parser.parse_args()
     legs = []
     deletion = []
-    for latency in (0, 20):
+    for latency in (0, 20) if not args.only_frames else ():
         print(f"Deletion leg, {args.deletion_objects:,} objects, {latency} ms ...", flush=True)
         deletion.append(deletion_leg(args.deletion_objects, latency))
     if args.only_deletion:
@@ -178,7 +182,11 @@ def main() -> None:
         print(f"SQLite leg, {args.sqlite_size:,} frames ...", flush=True)
         legs.append(sqlite_leg(args.sqlite_size, args.depth))
     command = "python bench/run.py " + " ".join(sys.argv[1:])
-    Path(args.output).write_text(render(legs, command.strip(), deletion))
+    text = render(legs, command.strip(), deletion)
+    if args.only_frames:
+        kept = Path(args.output).read_text().split("## Source deletion", 1)
+        text = text.split("## Source deletion", 1)[0] + ("## Source deletion" + kept[1] if len(kept) == 2 else "")
+    Path(args.output).write_text(text)
     print(f"wrote {args.output}")
 
 

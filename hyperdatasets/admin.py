@@ -37,6 +37,20 @@ from hyperdatasets.services.projects import project_rule_delete, project_rule_se
 from hyperdatasets.services.versions import version_delete, version_publish
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by the services (jobs, audit rows): listed and shown, never added, edited or
+    deleted here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ServiceSavingAdmin(admin.ModelAdmin):
     """Saves through the form's service; the admin never writes model rows itself."""
 
@@ -237,7 +251,7 @@ def _progress_bar(job: DeletionJob) -> str:
 
 
 @admin.register(DeletionJob)
-class DeletionJobAdmin(admin.ModelAdmin):
+class DeletionJobAdmin(ReadOnlyAdmin):
     """Deletion jobs, read-only: their progress, counts per provider and errors; failed objects can be
     given another set of attempts."""
 
@@ -265,15 +279,6 @@ class DeletionJobAdmin(admin.ModelAdmin):
             return "-"
         return format_html_join("\n", "<div>{} × {}: {} (e.g. {})</div>",
                                 ((r["count"], r["provider"], r["message"], r["example_uri"]) for r in rows))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_retry_permission(self, request):
         return True  # checked per job below

@@ -12,6 +12,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 
 from hyperdatasets.api.errors import PayloadTooLarge
+from hyperdatasets.gc_pause import cyclic_gc_paused
 
 _CHUNK = 1024 * 1024
 
@@ -50,7 +51,8 @@ class OrjsonParser(BaseParser):
         if not raw:
             return {}
         try:
-            return orjson.loads(raw)
+            with cyclic_gc_paused():
+                return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise ParseError(f"JSON parse error: {exc}") from None
 

@@ -6,11 +6,9 @@ every valid frame of the batch is then written in one transaction, so a batch is
 
 from __future__ import annotations
 
-import gc
 import time
 from collections import Counter
 from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +23,7 @@ from hyperdatasets.frame_documents import (
     frame_id_from_uri,
     normalise_uri,
 )
+from hyperdatasets.gc_pause import cyclic_gc_paused
 from hyperdatasets.models import DatasetMetaField, DatasetVersion
 from hyperdatasets.selectors.frames import db_uuid, load_json, rows_for_ids
 from hyperdatasets.services.frame_rows import (
@@ -123,25 +122,11 @@ def _frame_id_hint(frame: Any) -> str | None:
     return None
 
 
-@contextmanager
-def _cyclic_gc_paused():
-    """A bulk write allocates containers by the hundred thousand while the whole batch is alive, so each cyclic
-    collection walks the batch again for nothing (a third of the write's time). Reference counting still frees
-    everything; the collector is back on when the write ends."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _write(version: DatasetVersion, frames: Sequence[Any], positions: Sequence[int], result: FrameWriteResult,
            action: str) -> FrameWriteResult:
     """Validate and write frames in one transaction: each valid frame is streamed to the database as soon as
     it is checked; invalid ones are reported. ``positions`` maps each frame to its index in the caller's list."""
-    with _cyclic_gc_paused(), transaction.atomic():
+    with cyclic_gc_paused(), transaction.atomic():
         current = _lock_draft(version, action)
         schema = _MetaSchema(current.dataset_id)
         prior = rows_for_ids(current, [h for h in map(_frame_id_hint, frames) if h])
