@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from annotations.selectors import frame_history
 from hyperdatasets.access import POLICY, dataset_role
+from hyperdatasets.frame_documents import READ_ONLY_KEYS
 from hyperdatasets.models import DatasetVersion
 from hyperdatasets.selectors.frames import version_label_stats
 
@@ -28,12 +29,12 @@ def editor_context(user, version: DatasetVersion, frame: dict[str, Any], revisio
                    palette: list[str], legend: list[dict[str, Any]]) -> dict[str, Any]:
     reason = read_only_reason(user, version)
     labels = list(version_label_stats(version)["labels"])[:TYPE_AHEAD_LABELS]
-    document = {k: v for k, v in frame.items() if k not in ("saved", "saved_in_version")}
+    document = {k: v for k, v in frame.items() if k not in READ_ONLY_KEYS}
     frame_url = reverse("api-frame", kwargs={"version_id": version.pk, "frame_id": frame["id"]})
     return {
         "read_only_reason": reason,
-        "history": frame_history(version, frame["id"]),
         "editor_data": {
+            "history": frame_history(version, frame["id"]),
             "editable": reason is None, "version": str(version.pk), "frame": document, "revision": revision,
             "source": source["id"], "width": source["width"], "height": source["height"],
             "single_source": len(frame["sources"]) == 1, "labels": labels, "palette": palette, "legend": legend,

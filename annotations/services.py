@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
@@ -32,11 +33,17 @@ def _last_writer(version: DatasetVersion, frame_id: str, revision: int) -> str:
     return f"by {edit.username} at {edit.saved_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
 
 
-def frame_save(version: DatasetVersion, frame_id: str, document: Any, *, if_match: int | None, user) -> FrameEdit:
+@dataclass(frozen=True)
+class FrameSaved:
+    frame: dict[str, Any]  # as stored, in the API's output form
+    edit: FrameEdit  # the audit row; ``edit.revision`` is the frame's new revision
+
+
+def frame_save(version: DatasetVersion, frame_id: str, document: Any, *, if_match: int | None, user) -> FrameSaved:
     """Write ``document`` as frame ``frame_id`` of a Draft version and record who saved it.
 
     With ``if_match`` (the revision the caller loaded), the save is refused with StaleWrite when the frame
-    was saved or deleted since; nothing is written then. Returns the audit row (its ``revision`` is new).
+    was saved or deleted since; nothing is written then.
     """
     if not isinstance(document, dict):
         raise InvalidInput.for_field("frame", "must be a JSON object")
@@ -60,8 +67,9 @@ def frame_save(version: DatasetVersion, frame_id: str, document: Any, *, if_matc
             raise InvalidInput.for_field(failure.field, failure.reason)
         saved, revision = frame_with_revision(current, frame_id)
         before = found[0] if found else {"rois": []}
-        return FrameEdit.objects.create(
+        edit = FrameEdit.objects.create(
             dataset_id=current.dataset_id, version=current, frame_id=frame_id, user=user,
             username=user.get_username(), base_revision=if_match, revision=revision,
             rois_before=len(before["rois"]), rois_after=len(saved["rois"]),
             changes=_roi_changes(before["rois"], saved["rois"]))
+    return FrameSaved(saved, edit)

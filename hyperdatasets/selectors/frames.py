@@ -224,7 +224,7 @@ class StoredRow:
     content_types: list[str]
     saved: int
     document: Any
-    row_id: int = 0  # the row's primary key: every write of a frame gives a new, higher one (its revision)
+    row_id: int  # the row's primary key: every write of a frame gives a new, higher one (its revision)
 
 
 def rows_for_ids(version: DatasetVersion, frame_ids: Iterable[str], *, with_documents: bool = False
@@ -253,13 +253,16 @@ def rows_for_ids(version: DatasetVersion, frame_ids: Iterable[str], *, with_docu
     return found
 
 
+def _resolved_rows(version: DatasetVersion, frame_ids: list[str]) -> dict[str, StoredRow]:
+    """The row that resolves each frame id the version holds (tombstoned ids are left out)."""
+    found = rows_for_ids(version, frame_ids, with_documents=True)
+    return {fid: rows[0] for fid, rows in found.items() if not rows[0].deleted}
+
+
 def frames_get(version: DatasetVersion, frame_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The version's frames with these ids (ids it does not hold are left out)."""
-    resolved = {}
-    for fid, rows in rows_for_ids(version, frame_ids, with_documents=True).items():
-        if not rows[0].deleted:
-            resolved[fid] = frame_output(rows[0].document, rows[0].saved, rows[0].version_id)
-    return resolved
+    return {fid: frame_output(row.document, row.saved, row.version_id)
+            for fid, row in _resolved_rows(version, frame_ids).items()}
 
 
 def frames_count(version: DatasetVersion) -> int:
@@ -349,7 +352,7 @@ def versions_diff_counts(base: DatasetVersion, target: DatasetVersion) -> DiffCo
 
 def frame_with_revision(version: DatasetVersion, frame_id: str) -> tuple[dict[str, Any], int] | None:
     """The frame as the version resolves it and its revision (the resolving row's id), or None."""
-    rows = rows_for_ids(version, [frame_id], with_documents=True).get(frame_id)
-    if not rows or rows[0].deleted:
+    row = _resolved_rows(version, [frame_id]).get(frame_id)
+    if row is None:
         return None
-    return frame_output(rows[0].document, rows[0].saved, rows[0].version_id), rows[0].row_id
+    return frame_output(row.document, row.saved, row.version_id), row.row_id

@@ -60,6 +60,37 @@
   });
   viewer.addEventListener("pointerup", () => { panning = null; viewer.classList.remove("panning"); });
 
+  // --- the frame's saves, newest first (both modes; the editor refreshes them after a save) ----------------
+  function renderHistory(edits) {
+    const list = $("history-rows");
+    if (!edits.length) {
+      const empty = document.createElement("li");
+      empty.className = "muted";
+      empty.dataset.testid = "history-empty";
+      empty.textContent = "No saves from the editor yet.";
+      list.replaceChildren(empty);
+      return;
+    }
+    list.replaceChildren(...edits.map((edit) => {
+      const li = document.createElement("li");
+      li.dataset.testid = "history-row";
+      const who = document.createElement("strong");
+      who.textContent = edit.user;
+      const when = document.createElement("time");
+      when.dateTime = edit.saved_at;
+      when.textContent = ` ${edit.saved_at.slice(0, 19).replace("T", " ")} `;
+      const what = document.createElement("span");
+      what.className = "muted";
+      const c = edit.changes;
+      what.textContent = `${edit.version} · ${edit.rois_before} → ${edit.rois_after} ROIs`
+        + (c.added.length ? ` · +${c.added.length}` : "") + (c.removed.length ? ` · −${c.removed.length}` : "")
+        + (c.changed.length ? ` · ~${c.changed.length}` : "");
+      li.append(who, when, what);
+      return li;
+    }));
+  }
+  renderHistory(data.history);
+
   // --- the editor (Draft versions the user may write) ----------------------------------------------------
   let editor = null;
   let tool = "pan";
@@ -605,6 +636,7 @@
       try { json = await response.json(); } catch (exc) { json = null; }
       return { response, json };
     }
+    const etagRevision = (response) => Number(response.headers.get("ETag").replace(/"/g, ""));
     const errorText = (json, response) => (json && json.error ? json.error.message : `${response.status} ${response.statusText}`);
     async function save(ifMatch = revision) {
       if (saving || drawing) return;
@@ -617,7 +649,7 @@
           { "If-Match": `"${ifMatch}"` });
         if (response.ok) {
           frame = json;
-          revision = Number(response.headers.get("ETag").replace(/"/g, ""));
+          revision = etagRevision(response);
           savedState = JSON.stringify(sent);
           hideError();
           setStatus(`Saved at ${new Date().toLocaleTimeString()}`);
@@ -638,29 +670,11 @@
     async function overwrite() {
       const { response } = await request("GET", data.urls.frame);
       if (!response.ok) { showError("The frame can no longer be loaded: it was deleted.", false); return; }
-      save(Number(response.headers.get("ETag").replace(/"/g, "")));
+      save(etagRevision(response));
     }
     async function refreshHistory() {
       const { response, json } = await request("GET", data.urls.history);
-      if (!response.ok) return;
-      const list = $("history-rows");
-      list.replaceChildren(...json.edits.map((edit) => {
-        const li = document.createElement("li");
-        li.dataset.testid = "history-row";
-        const who = document.createElement("strong");
-        who.textContent = edit.user;
-        const when = document.createElement("time");
-        when.dateTime = edit.saved_at;
-        when.textContent = ` ${edit.saved_at.slice(0, 19).replace("T", " ")} `;
-        const what = document.createElement("span");
-        what.className = "muted";
-        const c = edit.changes;
-        what.textContent = `${edit.version} · ${edit.rois_before} → ${edit.rois_after} ROIs`
-          + (c.added.length ? ` · +${c.added.length}` : "") + (c.removed.length ? ` · −${c.removed.length}` : "")
-          + (c.changed.length ? ` · ~${c.changed.length}` : "");
-        li.append(who, when, what);
-        return li;
-      }));
+      if (response.ok) renderHistory(json.edits);
     }
     window.addEventListener("beforeunload", (event) => {
       if (dirty()) { event.preventDefault(); event.returnValue = ""; }

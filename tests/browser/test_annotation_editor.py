@@ -219,6 +219,7 @@ def test_published_version_is_read_only(page, live_server, current):
     page.goto(f"{live_server.url}/versions/{published.pk}/frames/street-000/")
     badge = page.locator("[data-testid=read-only-badge]")
     assert "Published" in badge.inner_text()
+    assert page.locator("[data-testid=history-empty]").count() == 1  # the history is shown read-only too
     for testid in ("tool-box", "tool-polygon", "save", "undo", "inspector", "mask-mapping"):
         assert page.locator(f"[data-testid={testid}]").count() == 0, testid
     before = frames_get(published, ["street-000"])["street-000"]

@@ -140,9 +140,8 @@ class VersionFrameDetailView(APIView):
                     "(412, code stale_write) and nothing is written.")
     def put(self, request, version_id, frame_id):
         version = version_for(request, version_id, "frames.change")
-        edit = frame_save(version, frame_id, request.data, if_match=_if_match(request), user=request.user)
-        saved = frames_get(version, [frame_id])[frame_id]
-        return Response(saved, headers={"ETag": _etag(edit.revision)})
+        saved = frame_save(version, frame_id, request.data, if_match=_if_match(request), user=request.user)
+        return Response(saved.frame, headers={"ETag": _etag(saved.edit.revision)})
 
 
 class VersionFrameHistoryView(APIView):
