@@ -94,8 +94,17 @@ def deletion_leg(objects: int, latency_ms: float) -> dict:
             conn.execute(f"DROP DATABASE IF EXISTS {name}")
 
 
+DELETION_HEADING = "## Source deletion"
+
+
+def split_sections(text: str) -> tuple[str, str]:
+    """(the frame sections, the deletion section) of a benchmarks page; the second is empty when absent."""
+    frames, _, deletion = text.partition(DELETION_HEADING)
+    return frames, DELETION_HEADING + deletion if deletion else ""
+
+
 def render_deletion(legs: list[dict]) -> list[str]:
-    lines = ["## Source deletion (S3, moto in server mode, PostgreSQL)", "",
+    lines = [f"{DELETION_HEADING} (S3, moto in server mode, PostgreSQL)", "",
              "The deletion job (ledger, reference check, provider batches, per-round commits; the code a worker",
              "runs, called in-process) against a plain boto3 `DeleteObjects` loop, 1,000 keys a request with the",
              "same number of requests in flight, over the same number of keys in the same run. 1% of the job's",
@@ -171,7 +180,7 @@ def main() -> None:
         deletion.append(deletion_leg(args.deletion_objects, latency))
     if args.only_deletion:
         text = Path(args.output).read_text()
-        head = text.split("## Source deletion", 1)[0].rstrip("\n") + "\n\n"
+        head = split_sections(text)[0].rstrip("\n") + "\n\n"
         Path(args.output).write_text(head + "\n".join(render_deletion(deletion)) + "\n")
         print(f"wrote {args.output}")
         return
@@ -184,8 +193,7 @@ def main() -> None:
     command = "python bench/run.py " + " ".join(sys.argv[1:])
     text = render(legs, command.strip(), deletion)
     if args.only_frames:
-        kept = Path(args.output).read_text().split("## Source deletion", 1)
-        text = text.split("## Source deletion", 1)[0] + ("## Source deletion" + kept[1] if len(kept) == 2 else "")
+        text = split_sections(text)[0] + split_sections(Path(args.output).read_text())[1]
     Path(args.output).write_text(text)
     print(f"wrote {args.output}")
 
