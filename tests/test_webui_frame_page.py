@@ -81,6 +81,7 @@ def test_the_editor_follows_the_project_role(client, user, versions, role, edita
     assert ('data-testid="tool-box"' in page) is editable and ('data-testid="save"' in page) is editable
     assert ('data-testid="read-only-badge"' in page) is not editable
     assert "car" in data["labels"] and data["revision"] > 0
+    assert 'data-testid="shortcuts"' in page and "<kbd>Ctrl</kbd>+<kbd>Z</kbd>" in page  # listed for every role
     if not editable:
         assert "editing needs the write role" in page
 
