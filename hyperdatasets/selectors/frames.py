@@ -88,10 +88,8 @@ class Ancestry:
 
 
 def in_clause(column: str, values: list[Any]) -> tuple[str, list[Any]]:
-    """``column IN values`` as SQL: one array parameter on PostgreSQL (no giant placeholder lists to parse),
-    a list of placeholders on SQLite."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [list(values)]
+    """``column IN (values)`` with one placeholder per value (SQLite; PostgreSQL probes an index per id
+    through ``unnest`` instead, see ``rows_for_ids``)."""
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
@@ -229,22 +227,35 @@ class StoredRow:
 
 def rows_for_ids(version: DatasetVersion, frame_ids: Iterable[str], *, with_documents: bool = False
                  ) -> dict[str, list[StoredRow]]:
-    """Every row of the version's ancestors for these frame ids, closest ancestor first."""
+    """Every row of the version's ancestors for these frame ids, closest ancestor first.
+
+    On PostgreSQL each id is one probe of the ``frame_by_id`` index (a lateral subquery the planner cannot
+    flatten). With ``frame_id = ANY(ids)`` the planner, while a bulk load has left its statistics stale,
+    picked a bitmap scan of the whole dataset and filtered the ids: 0.7 s per 10k-frame batch at 1M frames,
+    40 ms as probes."""
     ancestry = Ancestry.of(version)
     rank = {vid: i for i, vid in enumerate(ancestry.ids)}
     found: dict[str, list[StoredRow]] = {}
     ids = list(dict.fromkeys(frame_ids))
     document = "e.document" if with_documents else "NULL"
+    columns = (f"e.frame_id, e.version_id, e.deleted, e.roi_count, e.labels, e.content_types, e.saved, "
+               f"{document}, e.id")
+    dataset = db_uuid(version.dataset_id)
     chunk_size = max(len(ids), 1) if connection.vendor == "postgresql" else ID_CHUNK
     for start in range(0, len(ids), chunk_size):
-        id_sql, id_params = in_clause("e.frame_id", ids[start:start + chunk_size])
+        chunk = ids[start:start + chunk_size]
         member_sql, member_params = ancestry.member("e.version_id")
-        sql = (
-            f"SELECT e.frame_id, e.version_id, e.deleted, e.roi_count, e.labels, e.content_types, e.saved, "
-            f"{document}, e.id FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND {member_sql} AND {id_sql}"
-        )
+        if connection.vendor == "postgresql":
+            sql = (f"SELECT r.* FROM unnest(%s::text[]) AS q(fid) CROSS JOIN LATERAL "
+                   f"(SELECT {columns} FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND e.frame_id = q.fid "
+                   f"AND {member_sql} OFFSET 0) r")
+            params = [chunk, dataset, *member_params]
+        else:
+            id_sql, id_params = in_clause("e.frame_id", chunk)
+            sql = f"SELECT {columns} FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND {member_sql} AND {id_sql}"
+            params = [dataset, *member_params, *id_params]
         with connection.cursor() as db:
-            db.execute(sql, [db_uuid(version.dataset_id), *member_params, *id_params])
+            db.execute(sql, params)
             for fid, vid, deleted, rois, labels, ctypes, saved, doc, row_id in db.fetchall():
                 found.setdefault(fid, []).append(StoredRow(
                     fid, vid, bool(deleted), rois, load_json(labels), load_json(ctypes), saved, doc, row_id))

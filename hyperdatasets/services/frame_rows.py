@@ -56,27 +56,36 @@ def frame_rows_drop_replaced(dataset_id: Any, version_id: Any, frame_ids: Sequen
     """Delete the version's rows for these ids that a newer row of the same id replaces."""
     dataset, version = db_uuid(dataset_id), db_uuid(version_id)
     with connection.cursor() as cursor:
-        for id_sql, id_params in _chunks(frame_ids):
+        for rows_sql, rows_params in _own_rows(FRAME_TABLE, dataset, version, frame_ids):
             cursor.execute(
-                f"DELETE FROM {FRAME_TABLE} WHERE dataset_id = %s AND version_id = %s AND {id_sql} "
+                f"DELETE FROM {FRAME_TABLE} WHERE {rows_sql} "
                 f"AND id < (SELECT max(g.id) FROM {FRAME_TABLE} g WHERE g.dataset_id = {FRAME_TABLE}.dataset_id "
                 f"AND g.frame_id = {FRAME_TABLE}.frame_id AND g.version_id = {FRAME_TABLE}.version_id)",
-                [dataset, version, *id_params],
+                rows_params,
             )
 
 
-def _chunks(frame_ids: Sequence[str]):
-    """(SQL, params) of ``frame_id IN ...`` for the ids, in chunks the database takes."""
-    size = max(len(frame_ids), 1) if connection.vendor == "postgresql" else ID_CHUNK
-    for start in range(0, len(frame_ids), size):
-        yield in_clause("frame_id", list(frame_ids[start:start + size]))
+def _own_rows(table: str, dataset: Any, version: Any, frame_ids: Sequence[str]):
+    """(SQL, params) of "the version's rows in ``table`` for these ids", in chunks the database takes.
+
+    On PostgreSQL each id is one index probe (a lateral subquery the planner cannot flatten) and the rows
+    are named by ``ctid``: with ``frame_id = ANY(ids)`` the planner, while a bulk load has left its
+    statistics stale, scanned the whole dataset and filtered the ids."""
+    if connection.vendor == "postgresql":
+        if frame_ids:
+            yield (f"ctid = ANY(ARRAY(SELECT r.ctid FROM unnest(%s::text[]) AS q(fid) CROSS JOIN LATERAL "
+                   f"(SELECT e.ctid FROM {table} e WHERE e.dataset_id = %s AND e.frame_id = q.fid "
+                   f"AND e.version_id = %s OFFSET 0) r))", [list(frame_ids), dataset, version])
+        return
+    for start in range(0, len(frame_ids), ID_CHUNK):
+        id_sql, id_params = in_clause("frame_id", list(frame_ids[start:start + ID_CHUNK]))
+        yield f"dataset_id = %s AND version_id = %s AND {id_sql}", [dataset, version, *id_params]
 
 
 def _delete_rows(table: str, dataset: Any, version: Any, frame_ids: Sequence[str]) -> None:
     with connection.cursor() as cursor:
-        for id_sql, id_params in _chunks(frame_ids):
-            cursor.execute(f"DELETE FROM {table} WHERE dataset_id = %s AND version_id = %s AND {id_sql}",
-                           [dataset, version, *id_params])
+        for rows_sql, rows_params in _own_rows(table, dataset, version, frame_ids):
+            cursor.execute(f"DELETE FROM {table} WHERE {rows_sql}", rows_params)
 
 
 def frame_labels_replace(dataset_id: Any, version_id: Any, frames: Sequence[CleanFrame],
@@ -125,10 +134,8 @@ def frame_rows_copy(dataset_id: Any, version_id: Any, sources: Sequence[tuple[An
     label_select = ", ".join("%s" if c == "version_id" else c for c in LABEL_COLUMNS)
     with connection.cursor() as cursor:
         for source_version, fids in by_source.items():
-            for id_sql, id_params in _chunks(fids):
-                for table, cols, select in ((FRAME_TABLE, frame_cols, frame_select),
-                                            (LABEL_TABLE, label_cols, label_select)):
-                    cursor.execute(
-                        f"INSERT INTO {table} ({cols}) SELECT {select} FROM {table} "
-                        f"WHERE dataset_id = %s AND version_id = %s AND {id_sql}",
-                        [target, dataset, source_version, *id_params])
+            for table, cols, select in ((FRAME_TABLE, frame_cols, frame_select),
+                                        (LABEL_TABLE, label_cols, label_select)):
+                for rows_sql, rows_params in _own_rows(table, dataset, source_version, fids):
+                    cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {select} FROM {table} WHERE {rows_sql}",
+                                   [target, *rows_params])
