@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
 
 from django.db.models import F
 
@@ -25,6 +28,20 @@ class StatsDelta:
             self.labels[label] += sign
         for content_type in content_types:
             self.content_types[content_type] += sign
+
+    def count_all(self, frames: Sequence[Any], sign: int) -> None:
+        """``count`` for many frames or stored rows at once (their ``roi_count``, ``labels`` and
+        ``content_types``): the label and type tallies are counted in C, not per frame."""
+        self.frames += sign * len(frames)
+        self.annotated += sign * sum(1 for f in frames if f.roi_count)
+        labels = Counter(chain.from_iterable(f.labels for f in frames))
+        content_types = Counter(chain.from_iterable(f.content_types for f in frames))
+        if sign > 0:
+            self.labels.update(labels)
+            self.content_types.update(content_types)
+        else:
+            self.labels.subtract(labels)
+            self.content_types.subtract(content_types)
 
     def merged_into(self, stats: dict) -> dict:
         labels = Counter(stats.get("labels", {}))

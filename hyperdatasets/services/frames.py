@@ -154,11 +154,8 @@ def _write(version: DatasetVersion, frames: Sequence[Any], positions: Sequence[i
         frame_labels_replace(current.dataset_id, current.pk, list(latest.values()), replaced)
         schema.save()
         delta = StatsDelta()
-        for fid, frame in latest.items():
-            rows = prior.get(fid)
-            if rows and not rows[0].deleted:
-                delta.count(rows[0].roi_count, rows[0].labels, rows[0].content_types, -1)
-            delta.count(frame.roi_count, frame.labels, frame.content_types, +1)
+        delta.count_all([rows[0] for fid in latest if (rows := prior.get(fid)) and not rows[0].deleted], -1)
+        delta.count_all(list(latest.values()), +1)
         delta.apply(current)
         dataset_touch(current.dataset)
     result.saved = list(latest)
