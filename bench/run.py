@@ -138,7 +138,7 @@ def render(legs: list[dict], command: str, deletion: list[dict] | None = None) -
         "", "- **ingest**: the same synthetic frames (1-3 box ROIs, a source, meta) written by psycopg's `cursor.copy`",
         "  with `write_row((id, key, Jsonb(doc)))` into a bare table (the peer baseline of",
         "  `shared/notes/frame-storage-and-throughput.md` 2.1), against `frames_upsert` in 10k-frame batches with",
-        "  full validation, label rows, counters and the meta-type rule. On SQLite the baseline is `executemany`.",
+        "  full validation, labels (label rows on SQLite), counters and the meta-type rule. On SQLite the baseline is `executemany`.",
         "  Frames are generated a 10k batch at a time outside the timed part, for the baseline, the service and",
         "  the SDK alike; the SDK figure times `add_frames` against a `runserver` process on the same host.",
         "- **depth D**: a chain of D Published children, each changing 1% of the frames; the flattened copy holds",
@@ -155,7 +155,7 @@ def render(legs: list[dict], command: str, deletion: list[dict] | None = None) -
             shown = f"{value * 100:.2f}%" if key == "storage_child_ratio" else _fmt(value)
             lines.append(f"| {what} | {shown} | {target} | {'meets' if passes(value) else '**misses**'} |")
         lines += ["", "<details><summary>raw figures</summary>", "", "| figure | value |", "| --- | --- |"]
-        lines += [f"| {key} | {_fmt(leg[key])} |" for key in DETAILS + ["leg_s"]]
+        lines += [f"| {key} | {_fmt(leg[key])} |" for key in DETAILS + ["leg_s"] if key in leg]
         lines += ["", "</details>", ""]
     lines += render_deletion(deletion or [])
     return "\n".join(lines) + "\n"

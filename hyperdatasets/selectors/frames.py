@@ -29,6 +29,12 @@ ID_CHUNK = 500
 STREAM_CHUNK = 5000
 
 
+def labels_in_frame_rows() -> bool:
+    """Where label filters look: PostgreSQL indexes the frame rows' ``labels`` column (GIN, migration 0007);
+    SQLite has no such index and keeps a ``FrameLabel`` row per distinct label of each stored frame."""
+    return connection.vendor == "postgresql"
+
+
 def db_uuid(value: Any) -> Any:
     """A UUID as the database stores it: native on PostgreSQL, 32 hex characters on SQLite."""
     value = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
@@ -146,7 +152,18 @@ def frames_page(
     ancestry = Ancestry.of(version)
     columns = "e.frame_id, e.context_id, e.timestamp, e.version_id, e.saved, e.document"
     params: list[Any] = [db_uuid(version.dataset_id)]
-    if label is not None and _label_is_rare(version, label):
+    if label is not None and not isinstance(label, str):
+        raise InvalidInput.for_field("label", "must be a string")
+    rare = label is not None and _label_is_rare(version, label)
+    if label is not None and labels_in_frame_rows():
+        # The GIN index on (dataset_id, labels::jsonb) serves a rare label; for a common one, ``?`` (which
+        # that index cannot answer) keeps the plan on the page-order walk, checking each row's labels.
+        member_sql, member_params = ancestry.member("e.version_id")
+        label_sql = "e.labels::jsonb @> %s::jsonb" if rare else "e.labels::jsonb ? %s"
+        base = (f"SELECT {columns} FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND {member_sql} "
+                f"AND e.deleted = %s AND {label_sql}")
+        params += [*member_params, False, orjson.dumps([label]).decode() if rare else label]
+    elif rare:
         member_sql, member_params = ancestry.member("k.version_id")
         base = (
             f"SELECT {columns} FROM {LABEL_TABLE} k JOIN {FRAME_TABLE} e ON e.dataset_id = k.dataset_id "

@@ -9,12 +9,24 @@ import orjson
 from django.db import connection
 
 from hyperdatasets.frame_documents import CleanFrame
-from hyperdatasets.selectors.frames import FRAME_TABLE, ID_CHUNK, LABEL_TABLE, db_uuid, in_clause
+from hyperdatasets.selectors.frames import (
+    FRAME_TABLE,
+    ID_CHUNK,
+    LABEL_TABLE,
+    db_uuid,
+    in_clause,
+    labels_in_frame_rows,
+)
 from hyperdatasets.services.deletion import frames_write_guard
 
 FRAME_COLUMNS = ("dataset_id", "version_id", "frame_id", "context_id", "timestamp", "deleted", "document", "meta",
                  "content_hash", "roi_count", "labels", "content_types", "saved")
 LABEL_COLUMNS = ("dataset_id", "version_id", "frame_id", "label")
+
+
+def _row_tables() -> tuple[str, ...]:
+    """The tables holding a version's rows: the frames, and on SQLite the label rows."""
+    return (FRAME_TABLE,) if labels_in_frame_rows() else (FRAME_TABLE, LABEL_TABLE)
 
 
 def _write(table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
@@ -90,8 +102,10 @@ def _delete_rows(table: str, dataset: Any, version: Any, frame_ids: Sequence[str
 
 def frame_labels_replace(dataset_id: Any, version_id: Any, frames: Sequence[CleanFrame],
                          replaced: Sequence[str]) -> None:
-    """The label rows of these frames in the version: those of the ``replaced`` ids go, one row per distinct
-    label of each frame is added."""
+    """The label rows of these frames in the version (SQLite; PostgreSQL indexes the frame rows' own
+    ``labels``): those of the ``replaced`` ids go, one row per distinct label of each frame is added."""
+    if labels_in_frame_rows():
+        return
     dataset, version = db_uuid(dataset_id), db_uuid(version_id)
     _delete_rows(LABEL_TABLE, dataset, version, replaced)
     _write(LABEL_TABLE, LABEL_COLUMNS, (
@@ -109,14 +123,14 @@ def tombstones_insert(dataset_id: Any, version_id: Any, frame_ids: Sequence[str]
 def frame_rows_delete(dataset_id: Any, version_id: Any, frame_ids: Sequence[str]) -> None:
     """Delete a version's own rows (and label rows) for these frame ids."""
     dataset, version = db_uuid(dataset_id), db_uuid(version_id)
-    for table in (FRAME_TABLE, LABEL_TABLE):
+    for table in _row_tables():
         _delete_rows(table, dataset, version, frame_ids)
 
 
 def version_rows_delete(dataset_id: Any, version_id: Any) -> None:
     """Delete every row a version stored (its frames, tombstones and labels)."""
     with connection.cursor() as cursor:
-        for table in (FRAME_TABLE, LABEL_TABLE):
+        for table in _row_tables():
             cursor.execute(f"DELETE FROM {table} WHERE dataset_id = %s AND version_id = %s",
                            [db_uuid(dataset_id), db_uuid(version_id)])
 
@@ -128,14 +142,12 @@ def frame_rows_copy(dataset_id: Any, version_id: Any, sources: Sequence[tuple[An
     by_source: dict[Any, list[str]] = {}
     for source_version, fid in sources:
         by_source.setdefault(source_version, []).append(fid)
-    frame_cols = ", ".join(FRAME_COLUMNS)
-    frame_select = ", ".join("%s" if c == "version_id" else c for c in FRAME_COLUMNS)
-    label_cols = ", ".join(LABEL_COLUMNS)
-    label_select = ", ".join("%s" if c == "version_id" else c for c in LABEL_COLUMNS)
+    copied = {table: (", ".join(columns), ", ".join("%s" if c == "version_id" else c for c in columns))
+              for table, columns in ((FRAME_TABLE, FRAME_COLUMNS), (LABEL_TABLE, LABEL_COLUMNS))}
     with connection.cursor() as cursor:
         for source_version, fids in by_source.items():
-            for table, cols, select in ((FRAME_TABLE, frame_cols, frame_select),
-                                        (LABEL_TABLE, label_cols, label_select)):
+            for table in _row_tables():
+                cols, select = copied[table]
                 for rows_sql, rows_params in _own_rows(table, dataset, source_version, fids):
                     cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {select} FROM {table} WHERE {rows_sql}",
                                    [target, *rows_params])
