@@ -242,7 +242,7 @@ def test_diff_between_versions(dataset, draft):
 
 
 def test_delete_dataset_with_frames(dataset, draft):
-    from hyperdatasets.models import Dataset, FrameLabel
+    from hyperdatasets.models import FrameLabel
     from hyperdatasets.selectors.frames import labels_in_frame_rows
     from hyperdatasets.services.datasets import dataset_delete
 
@@ -255,7 +255,7 @@ def test_delete_dataset_with_frames(dataset, draft):
     assert list(Frame.objects.values_list("frame_id", flat=True)) == ["k"]
     expected_label_rows = [] if labels_in_frame_rows() else ["k"]  # PostgreSQL indexes the frame rows
     assert list(FrameLabel.objects.values_list("frame_id", flat=True)) == expected_label_rows
-    assert frames_page(version_head(Dataset.objects.get(name="kept")), label="x").frames[0]["id"] == "k"
+    assert frames_page(version_head(kept.dataset), label="x").frames[0]["id"] == "k"
 
 
 def test_rare_label_plan_resolves_through_ancestors(dataset, draft):

@@ -95,7 +95,7 @@ class Ancestry:
 
 def in_clause(column: str, values: list[Any]) -> tuple[str, list[Any]]:
     """``column IN (values)`` with one placeholder per value (SQLite; PostgreSQL probes an index per id
-    through ``unnest`` instead, see ``rows_for_ids``)."""
+    instead, see ``rows_by_id_probe``)."""
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
@@ -155,15 +155,7 @@ def frames_page(
     if label is not None and not isinstance(label, str):
         raise InvalidInput.for_field("label", "must be a string")
     rare = label is not None and _label_is_rare(version, label)
-    if label is not None and labels_in_frame_rows():
-        # The GIN index on (dataset_id, labels::jsonb) serves a rare label; for a common one, ``?`` (which
-        # that index cannot answer) keeps the plan on the page-order walk, checking each row's labels.
-        member_sql, member_params = ancestry.member("e.version_id")
-        label_sql = "e.labels::jsonb @> %s::jsonb" if rare else "e.labels::jsonb ? %s"
-        base = (f"SELECT {columns} FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND {member_sql} "
-                f"AND e.deleted = %s AND {label_sql}")
-        params += [*member_params, False, orjson.dumps([label]).decode() if rare else label]
-    elif rare:
+    if rare and not labels_in_frame_rows():
         member_sql, member_params = ancestry.member("k.version_id")
         base = (
             f"SELECT {columns} FROM {LABEL_TABLE} k JOIN {FRAME_TABLE} e ON e.dataset_id = k.dataset_id "
@@ -175,7 +167,12 @@ def frames_page(
         member_sql, member_params = ancestry.member("e.version_id")
         base = f"SELECT {columns} FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND {member_sql} AND e.deleted = %s"
         params += [*member_params, False]
-        if label is not None:
+        if label is not None and labels_in_frame_rows():
+            # The GIN index on (dataset_id, labels::jsonb) serves a rare label; for a common one, ``?`` (which
+            # that index cannot answer) keeps the plan on the page-order walk, checking each row's labels.
+            base += " AND e.labels::jsonb @> %s::jsonb" if rare else " AND e.labels::jsonb ? %s"
+            params.append(orjson.dumps([label]).decode() if rare else label)
+        elif label is not None:
             base += (f" AND EXISTS (SELECT 1 FROM {LABEL_TABLE} k WHERE k.dataset_id = e.dataset_id "
                      "AND k.frame_id = e.frame_id AND k.version_id = e.version_id AND k.label = %s)")
             params.append(label)
@@ -242,14 +239,23 @@ class StoredRow:
     row_id: int  # the row's primary key: every write of a frame gives a new, higher one (its revision)
 
 
-def rows_for_ids(version: DatasetVersion, frame_ids: Iterable[str], *, with_documents: bool = False
-                 ) -> dict[str, list[StoredRow]]:
-    """Every row of the version's ancestors for these frame ids, closest ancestor first.
+def rows_by_id_probe(table: str, columns: str, condition: str) -> str:
+    """PostgreSQL SQL selecting ``columns`` of the rows of ``table`` (alias ``e``) with ``e.dataset_id = %s``,
+    ``condition`` and one of the frame ids of an array parameter (the first parameter, then the dataset's,
+    then the condition's).
 
-    On PostgreSQL each id is one probe of the ``frame_by_id`` index (a lateral subquery the planner cannot
-    flatten). With ``frame_id = ANY(ids)`` the planner, while a bulk load has left its statistics stale,
+    Each id is one probe of the ``frame_by_id`` index: a lateral subquery the planner cannot flatten
+    (``OFFSET 0``). With ``frame_id = ANY(ids)`` the planner, while a bulk load has left its statistics stale,
     picked a bitmap scan of the whole dataset and filtered the ids: 0.7 s per 10k-frame batch at 1M frames,
     40 ms as probes."""
+    return (f"SELECT r.* FROM unnest(%s::text[]) AS q(fid) CROSS JOIN LATERAL "
+            f"(SELECT {columns} FROM {table} e WHERE e.dataset_id = %s AND e.frame_id = q.fid "
+            f"AND {condition} OFFSET 0) r")
+
+
+def rows_for_ids(version: DatasetVersion, frame_ids: Iterable[str], *, with_documents: bool = False
+                 ) -> dict[str, list[StoredRow]]:
+    """Every row of the version's ancestors for these frame ids, closest ancestor first."""
     ancestry = Ancestry.of(version)
     rank = {vid: i for i, vid in enumerate(ancestry.ids)}
     found: dict[str, list[StoredRow]] = {}
@@ -263,9 +269,7 @@ def rows_for_ids(version: DatasetVersion, frame_ids: Iterable[str], *, with_docu
         chunk = ids[start:start + chunk_size]
         member_sql, member_params = ancestry.member("e.version_id")
         if connection.vendor == "postgresql":
-            sql = (f"SELECT r.* FROM unnest(%s::text[]) AS q(fid) CROSS JOIN LATERAL "
-                   f"(SELECT {columns} FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND e.frame_id = q.fid "
-                   f"AND {member_sql} OFFSET 0) r")
+            sql = rows_by_id_probe(FRAME_TABLE, columns, member_sql)
             params = [chunk, dataset, *member_params]
         else:
             id_sql, id_params = in_clause("e.frame_id", chunk)

@@ -16,6 +16,7 @@ from hyperdatasets.selectors.frames import (
     db_uuid,
     in_clause,
     labels_in_frame_rows,
+    rows_by_id_probe,
 )
 from hyperdatasets.services.deletion import frames_write_guard
 
@@ -79,15 +80,11 @@ def frame_rows_drop_replaced(dataset_id: Any, version_id: Any, frame_ids: Sequen
 
 def _own_rows(table: str, dataset: Any, version: Any, frame_ids: Sequence[str]):
     """(SQL, params) of "the version's rows in ``table`` for these ids", in chunks the database takes.
-
-    On PostgreSQL each id is one index probe (a lateral subquery the planner cannot flatten) and the rows
-    are named by ``ctid``: with ``frame_id = ANY(ids)`` the planner, while a bulk load has left its
-    statistics stale, scanned the whole dataset and filtered the ids."""
+    On PostgreSQL the rows are found by one index probe per id and named by ``ctid``."""
     if connection.vendor == "postgresql":
         if frame_ids:
-            yield (f"ctid = ANY(ARRAY(SELECT r.ctid FROM unnest(%s::text[]) AS q(fid) CROSS JOIN LATERAL "
-                   f"(SELECT e.ctid FROM {table} e WHERE e.dataset_id = %s AND e.frame_id = q.fid "
-                   f"AND e.version_id = %s OFFSET 0) r))", [list(frame_ids), dataset, version])
+            probe = rows_by_id_probe(table, "e.ctid", "e.version_id = %s")
+            yield f"ctid = ANY(ARRAY({probe}))", [list(frame_ids), dataset, version]
         return
     for start in range(0, len(frame_ids), ID_CHUNK):
         id_sql, id_params = in_clause("frame_id", list(frame_ids[start:start + ID_CHUNK]))

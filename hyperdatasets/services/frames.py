@@ -151,11 +151,12 @@ def _write(version: DatasetVersion, frames: Sequence[Any], positions: Sequence[i
         replaced = [fid for fid in latest if fid in prior and prior[fid][0].version_id == own]
         replaced += [fid for fid, n in Counter(f.frame_id for f in written).items() if n > 1 and fid not in replaced]
         frame_rows_drop_replaced(current.dataset_id, current.pk, replaced)
-        frame_labels_replace(current.dataset_id, current.pk, list(latest.values()), replaced)
+        latest_frames = list(latest.values())
+        frame_labels_replace(current.dataset_id, current.pk, latest_frames, replaced)
         schema.save()
         delta = StatsDelta()
         delta.count_all([rows[0] for fid in latest if (rows := prior.get(fid)) and not rows[0].deleted], -1)
-        delta.count_all(list(latest.values()), +1)
+        delta.count_all(latest_frames, +1)
         delta.apply(current)
         dataset_touch(current.dataset)
     result.saved = list(latest)
