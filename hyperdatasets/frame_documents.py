@@ -47,20 +47,22 @@ class FrameError(ValueError):
 
 @dataclass(slots=True)
 class CleanFrame:
-    """A validated frame and the columns derived from it."""
+    """A validated frame: its stored JSON and the columns derived from it. The document itself is not
+    kept, so its objects are freed while still in cache rather than a whole batch at a time."""
 
     frame_id: str
     context_id: str
     timestamp: int
-    document: dict[str, Any]
     document_json: bytes
+    meta_json: bytes
+    roi_count: int
     labels: list[str]  # once per ROI and label: the per-label ROI counts
     content_types: list[str]
     meta_types: dict[str, str]
 
     @property
-    def roi_count(self) -> int:
-        return len(self.document["rois"])
+    def document(self) -> dict[str, Any]:
+        return orjson.loads(self.document_json)
 
     @property
     def content_hash(self) -> str:
@@ -239,8 +241,8 @@ def frame_clean(frame: Any) -> CleanFrame:
     }
     encoded = _encode(document)
     content_types = [s["content_type"] or "unknown" for s in sources]
-    return CleanFrame(frame_id, context_id, timestamp, document, encoded, roi_labels(rois), content_types,
-                      meta_types(meta))
+    return CleanFrame(frame_id, context_id, timestamp, encoded, orjson.dumps(meta), len(rois), roi_labels(rois),
+                      content_types, meta_types(meta))
 
 
 def _sized_parts(document: dict[str, Any]) -> list[tuple[str, Any, int]]:

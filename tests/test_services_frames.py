@@ -71,6 +71,22 @@ def test_upsert_replaces_existing_id(draft):
     assert Frame.objects.filter(version=draft).count() == 1
 
 
+def test_special_characters_survive_the_bulk_write(draft):
+    """The bulk writer formats COPY text itself: tabs, line breaks and backslashes must round-trip."""
+    odd = "a\tb\nc\rd\\e \\N \\. é ✓"
+    doc = frame(odd, context_id=odd, labels=[[odd, 'quote " and \\ slash']],
+                meta={odd: odd, "path": "C:\\data\\x.jpg", "nested": {"s": "\\t literal"}},
+                uri="s3://bucket/dir with spaces/x\\y.jpg")
+    assert frames_upsert(draft, [doc]).failures == []
+    draft = _fresh(draft)
+    stored = frames_get(draft, [odd])[odd]
+    assert stored["context_id"] == odd and stored["meta"] == doc["meta"]
+    assert stored["rois"][0]["label"] == doc["rois"][0]["label"]
+    assert stored["sources"][0]["uri"] == "s3://bucket/dir with spaces/x\\y.jpg"
+    assert _ids(draft, label=odd) == [odd] and _ids(draft, meta_key="path", meta_value="C:\\data\\x.jpg") == [odd]
+    assert version_label_stats(draft)["labels"] == {odd: 1, 'quote " and \\ slash': 1}
+
+
 def test_bad_frames_reported_good_ones_saved(draft):
     result = frames_upsert(draft, [frame("ok1"), {"id": "bad", "sources": []}, frame("ok2"), "junk"])
     assert result.saved == ["ok1", "ok2"]

@@ -43,6 +43,45 @@ def _write(table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
         cursor.executemany(sql, list(rows))
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_CHUNK_BYTES = 256 * 1024
+
+
+def copy_text(value: str) -> bytes:
+    """A string as a field of COPY's text format: backslash, tab, newline and carriage return escaped."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        value = value.translate(_COPY_ESCAPES)
+    return value.encode()
+
+
+def copy_json(encoded: bytes) -> bytes:
+    """Encoded JSON as a COPY text field: JSON has no raw tab or line break, so only backslashes double."""
+    return encoded.replace(b"\\", b"\\\\")
+
+
+def _frame_lines(dataset: Any, version: Any, frames: Iterable[CleanFrame], saved_ms: int):
+    """The frames' rows as COPY text, a chunk of lines at a time. Formatting the fields here (rather than
+    through ``copy.write_row``) skips a dumper per value: the stream's largest cost after validation."""
+    head = f"{dataset}\t{version}\t".encode()
+    tail = f"\t{saved_ms}\n".encode()
+    lines: list[bytes] = []
+    size = 0
+    for f in frames:
+        line = b"".join((
+            head, copy_text(f.frame_id), b"\t", copy_text(f.context_id), b"\t%d\tf\t" % f.timestamp,
+            copy_json(f.document_json), b"\t", copy_json(f.meta_json), b"\t",
+            f.content_hash.encode(), b"\t%d\t" % f.roi_count, copy_json(orjson.dumps(f.labels)), b"\t",
+            copy_json(orjson.dumps(f.content_types)), tail,
+        ))
+        lines.append(line)
+        size += len(line)
+        if size >= _COPY_CHUNK_BYTES:
+            yield b"".join(lines)
+            lines, size = [], 0
+    if lines:
+        yield b"".join(lines)
+
+
 def frame_rows_stream(dataset_id: Any, version_id: Any, frames: Iterable[CleanFrame], saved_ms: int
                       ) -> list[CleanFrame]:
     """Append a row per frame as the iterator yields it (validation and COPY overlap); returns the frames.
@@ -54,14 +93,24 @@ def frame_rows_stream(dataset_id: Any, version_id: Any, frames: Iterable[CleanFr
     written: list[CleanFrame] = []
     frames_write_guard()
 
-    def rows():
+    def kept(frames):
         for f in frames:
             written.append(f)
-            yield (dataset, version, f.frame_id, f.context_id, f.timestamp, False, f.document_json.decode(),
-                   orjson.dumps(f.document["meta"]).decode(), f.content_hash, f.roi_count,
-                   orjson.dumps(f.labels).decode(), orjson.dumps(f.content_types).decode(), saved_ms)
+            yield f
 
-    _write(FRAME_TABLE, FRAME_COLUMNS, rows())
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with connection.cursor() as wrapper:
+            with wrapper.cursor.copy(f"COPY {FRAME_TABLE} ({', '.join(FRAME_COLUMNS)}) FROM STDIN") as copy:
+                for chunk in _frame_lines(dataset, version, kept(frames), saved_ms):
+                    copy.write(chunk)
+        return written
+    _write(FRAME_TABLE, FRAME_COLUMNS, (
+        (dataset, version, f.frame_id, f.context_id, f.timestamp, False, f.document_json.decode(),
+         f.meta_json.decode(), f.content_hash, f.roi_count, orjson.dumps(f.labels).decode(),
+         orjson.dumps(f.content_types).decode(), saved_ms)
+        for f in kept(frames)
+    ))
     return written
 
 
