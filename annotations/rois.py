@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
 
 POLY_PART_SEPARATOR = -999999999
 SHAPE_TYPES = ("b2d", "p2d", "k2d", "elp", "p3d", "k3d", "b3d", "mask")
+_SHAPE_TYPES = frozenset(SHAPE_TYPES)
 MAX_ROIS = 10_000
 MAX_LABELS = 64
 MAX_LABEL_LENGTH = 255
 MAX_POLY_NUMBERS = 200_000
 MAX_ID_LENGTH = 255
-_ROI_KEYS = frozenset({"id", "label", "confidence", "poly", "sources", "mask", "meta"})
 
 
 class RoiError(ValueError):
@@ -29,43 +32,32 @@ class RoiError(ValueError):
         self.reason = reason
 
 
-def _is_number(value: Any) -> bool:
-    return (type(value) is int or type(value) is float) and math.isfinite(value)
+Label = Annotated[str, Meta(min_length=1, max_length=MAX_LABEL_LENGTH)]
+RoiId = Annotated[str, Meta(min_length=1, max_length=MAX_ID_LENGTH)]
+Unit = Annotated[int, Meta(ge=0, le=1)] | Annotated[float, Meta(ge=0, le=1)]
+# Integer coordinates stay exact as floats, so a polygon's sum (the finiteness check) cannot overflow.
+Coordinate = Annotated[int, Meta(ge=-(2**53), le=2**53)] | float
 
 
-def _labels(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise RoiError("label", "must be a list of strings")
-    if len(value) > MAX_LABELS:
-        raise RoiError("label", f"at most {MAX_LABELS} labels")
-    for label in value:
-        if not isinstance(label, str) or not label or len(label) > MAX_LABEL_LENGTH:
-            raise RoiError("label", f"each label must be a non-empty string of at most {MAX_LABEL_LENGTH} characters")
-    return value
+class RoiMask(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    id: str
+    value: Annotated[list[Annotated[int, Meta(ge=0, le=255)]], Meta(min_length=3, max_length=3)]
 
 
-_NUMBER_TYPES = frozenset({int, float})
+class Roi(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A ROI as it arrives and as it is stored: types and bounds are checked by ``msgspec`` when a frame is
+    converted; ``roi_clean`` adds the rules between fields and fills the defaults."""
+
+    id: RoiId | None = None
+    label: Annotated[list[Label], Meta(max_length=MAX_LABELS)] | None = None
+    confidence: Unit | None = None
+    poly: Annotated[list[Coordinate], Meta(max_length=MAX_POLY_NUMBERS)] | None = None
+    sources: list[str] | None = None
+    mask: RoiMask | None | UnsetType = UNSET
+    meta: dict[str, Any] | None = None
 
 
-def _poly(value: Any) -> list[float]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise RoiError("poly", "must be a flat list of numbers")
-    if len(value) > MAX_POLY_NUMBERS:
-        raise RoiError("poly", f"at most {MAX_POLY_NUMBERS} numbers")
-    # Fast path: only ints and floats, and a finite sum (NaN or an infinity makes the sum non-finite).
-    if {type(n) for n in value} <= _NUMBER_TYPES and math.isfinite(sum(value)):
-        return value
-    for number in value:
-        if not _is_number(number):
-            raise RoiError("poly", f"must hold finite numbers only, got {number!r}")
-    raise RoiError("poly", "coordinates are too large")
-
-
-def _polygon_parts(poly: list[float]) -> list[list[float]]:
+def _poly_parts(poly: list[float]) -> list[list[float]]:
     parts, part = [], []
     for number in poly:
         if number == POLY_PART_SEPARATOR:
@@ -77,12 +69,12 @@ def _polygon_parts(poly: list[float]) -> list[list[float]]:
     return parts
 
 
-def _check_shape(shape: str | None, poly: list[float], mask: Any) -> None:
+def _check_shape(shape: str | None, poly: list[float], mask: RoiMask | None) -> None:
     n = len(poly)
     if shape == "b2d" and n != 8:
         raise RoiError("poly", "a b2d box is stored as its 4 corners: 8 numbers")
     if shape == "p2d":
-        for part in _polygon_parts(poly):
+        for part in _poly_parts(poly):
             if len(part) < 6 or len(part) % 2:
                 raise RoiError("poly", "each polygon part needs at least 3 (x, y) points")
     if shape == "k2d" and (n == 0 or n % 2):
@@ -103,70 +95,53 @@ def _check_shape(shape: str | None, poly: list[float], mask: Any) -> None:
         raise RoiError("poly", "needs (x, y) pairs, or a meta._type telling the shape")
 
 
-def _mask(value: Any, mask_ids: set[str]) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict) or set(value) - {"id", "value"}:
-        raise RoiError("mask", "must be {id, value}")
-    mask_id, rgb = value.get("id"), value.get("value")
-    if not isinstance(mask_id, str) or mask_id not in mask_ids:
-        raise RoiError("mask.id", f"{mask_id!r} is not a mask of the ROI's sources")
-    if (not isinstance(rgb, list) or len(rgb) != 3
-            or any(type(c) is not int or not 0 <= c <= 255 for c in rgb)):
-        raise RoiError("mask.value", "must be [r, g, b], three integers 0-255")
-    return {"id": mask_id, "value": rgb}
-
-
-def roi_clean(roi: Any, index: int, source_ids: list[str], masks_by_source: dict[str, set[str]]) -> dict[str, Any]:
-    """Validate one ROI and return its stored form."""
-    if not isinstance(roi, dict):
-        raise RoiError("", "must be an object")
-    unknown = set(roi) - _ROI_KEYS
-    if unknown:
-        raise RoiError(sorted(unknown)[0], "unknown field")
-    labels = _labels(roi.get("label"))
-    poly = _poly(roi.get("poly"))
-    meta = roi.get("meta")
+def roi_clean(roi: Roi, index: int, source_ids: list[str], masks_by_source: dict[str, set[str]]) -> Roi:
+    """Check the rules between a converted ROI's fields and fill its defaults, in place."""
+    if roi.label is None:
+        roi.label = []
+    poly = roi.poly
+    if poly is None:
+        poly = roi.poly = []
+    elif not math.isfinite(sum(poly)):  # NaN or an infinity makes the sum non-finite
+        for i, number in enumerate(poly):
+            if not math.isfinite(number):
+                raise RoiError(f"poly[{i}]", f"must be a finite number, got {number!r}")
+        raise RoiError("poly", "coordinates are too large")
+    meta = roi.meta
     if meta is None:
-        meta = {}
-    elif not isinstance(meta, dict):
-        raise RoiError("meta", "must be an object")
+        meta = roi.meta = {}
     shape = meta.get("_type")
-    if shape is not None and shape not in SHAPE_TYPES:
+    if shape is not None and shape not in _SHAPE_TYPES:
         raise RoiError("meta._type", f"must be one of {', '.join(SHAPE_TYPES)}")
-    confidence = roi.get("confidence", 1.0)
-    if confidence is None:
-        confidence = 1.0
-    if not _is_number(confidence) or not 0 <= confidence <= 1:
-        raise RoiError("confidence", "must be a number from 0 to 1")
-    sources = roi.get("sources")
+    if roi.confidence is None:
+        roi.confidence = 1.0
+    sources = roi.sources
     if sources is None:
-        sources = list(source_ids)
-    elif not isinstance(sources, list) or not sources or any(s not in source_ids for s in sources):
+        sources = roi.sources = list(source_ids)
+    elif not sources or any(s not in source_ids for s in sources):
         raise RoiError("sources", f"must list source ids of this frame ({', '.join(source_ids)})")
-    mask = roi.get("mask")
-    if mask is not None:
-        mask = _mask(mask, set().union(*(masks_by_source.get(s, set()) for s in sources)))
+    mask = roi.mask
+    if mask is None:
+        roi.mask = UNSET
+    elif mask is not UNSET:
+        if not any(mask.id in masks_by_source.get(s, ()) for s in sources):
+            raise RoiError("mask.id", f"{mask.id!r} is not a mask of the ROI's sources")
+    else:
+        mask = None
     _check_shape(shape, poly, mask)
-    if not poly and mask is None and not labels:
+    if not poly and mask is None and not roi.label:
         raise RoiError("label", "a ROI without geometry or mask is a frame label and needs labels")
-    roi_id = roi.get("id")
-    if roi_id is None:
-        roi_id = f"roi-{index}"  # deterministic: writing the same frame twice gives the same document
-    elif not isinstance(roi_id, str) or not roi_id or len(roi_id) > MAX_ID_LENGTH:
-        raise RoiError("id", f"must be a non-empty string of at most {MAX_ID_LENGTH} characters")
-    cleaned = {"id": roi_id, "label": labels, "confidence": confidence, "poly": poly, "sources": sources,
-               "meta": meta}
-    if mask is not None:
-        cleaned["mask"] = mask
-    return cleaned
+    if roi.id is None:
+        roi.id = f"roi-{index}"  # deterministic: writing the same frame twice gives the same document
+    return roi
 
 
-def roi_labels(rois: list[dict[str, Any]]) -> list[str]:
+def roi_labels(rois: list[Roi]) -> list[str]:
     """Labels counted once per ROI: the input of per-label ROI counts."""
     counted: list[str] = []
     for roi in rois:
-        counted.extend(dict.fromkeys(roi["label"]))
+        labels = roi.label
+        counted.extend(labels if len(labels) < 2 else dict.fromkeys(labels))
     return counted
 
 

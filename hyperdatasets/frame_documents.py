@@ -1,6 +1,8 @@
 """Frame documents: validation, normalisation and the derived columns of a stored frame.
 
-Runs once per frame on the bulk path, so it is plain Python over dicts (no serializer per frame).
+Runs once per frame on the bulk path: ``msgspec`` converts the input into typed structs (types, bounds,
+unknown fields, in compiled code), plain Python adds the rules between fields, and the struct is encoded
+straight to the stored JSON. No serializer per frame.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 import orjson
+from msgspec import UNSET, Meta, UnsetType
 
-from annotations.rois import MAX_ROIS, RoiError, roi_clean, roi_labels
+from annotations.rois import MAX_ROIS, Roi, RoiError, roi_clean, roi_labels
 
 URI_SCHEMES = ("s3://", "gs://", "azure://", "https://", "http://", "file://")
 MAX_ID_LENGTH = 255
@@ -27,12 +31,8 @@ MAX_TIMESTAMP = 2**53
 MAX_META_BYTES = 64 * 1024
 MAX_META_BLOB_BYTES = 1024 * 1024
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
-_FRAME_KEYS = frozenset({"id", "sources", "rois", "meta", "meta_blob", "context_id", "timestamp"})
 # Returned with every frame and ignored on the way back in, so a fetched frame can be written again.
 READ_ONLY_KEYS = frozenset({"saved", "saved_in_version"})
-_SOURCE_KEYS = frozenset({"id", "uri", "content_type", "width", "height", "timestamp", "meta", "preview", "masks"})
-_PREVIEW_KEYS = frozenset({"uri", "content_type", "width", "height", "timestamp"})
-_MASK_KEYS = frozenset({"id", "uri", "content_type", "width", "height", "timestamp"})
 DEFAULT_SOURCE_ID = "default"
 # A NUL character as JSON encodes it: \u0000 after an even number of backslashes (not the text "\\u0000").
 ENCODED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
@@ -85,96 +85,127 @@ def normalise_uri(uri: Any, field: str) -> str:
     return "file://" + str(path)
 
 
-def _int(value: Any, field: str, low: int, high: int) -> int:
-    if type(value) is not int or not low <= value <= high:
-        raise FrameError(field, f"must be an integer from {low} to {high}")
-    return value
+Id = Annotated[str, Meta(min_length=1, max_length=MAX_ID_LENGTH)]
+Uri = Annotated[str, Meta(min_length=1, max_length=MAX_URI_LENGTH)]
+ContentType = Annotated[str, Meta(min_length=1, max_length=255)]
+Dimension = Annotated[int, Meta(ge=0, le=MAX_DIMENSION)]
+Timestamp = Annotated[int, Meta(ge=0, le=MAX_TIMESTAMP)]
+JsonObject = dict[str, Any]  # checked as JSON, and for size, when the document is encoded
 
 
-def _content_type(value: Any, uri: str, field: str) -> str | None:
-    if value is None:
-        guessed, _ = mimetypes.guess_type(uri.split("?", 1)[0])
-        return guessed
-    if not isinstance(value, str) or not value or len(value) > 255:
-        raise FrameError(field, "must be a non-empty string of at most 255 characters")
-    return value
+class FileRef(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A file reference: a preview, and the base of sources and masks."""
+
+    uri: Uri
+    content_type: ContentType | None = None
+    width: Dimension | None = None
+    height: Dimension | None = None
+    timestamp: Timestamp | None = None
 
 
-def _object(value: Any, field: str) -> dict[str, Any]:
-    """A JSON object field; its size is checked once the whole document is encoded."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise FrameError(field, "must be an object")
-    return value
+class Mask(FileRef, kw_only=True):
+    id: Id | None = None
 
 
-def _unknown(obj: dict, allowed: frozenset, field: str) -> None:
-    extra = obj.keys() - allowed
-    if extra:
-        raise FrameError(f"{field}{sorted(extra)[0]}", "unknown field")
+class Source(FileRef, kw_only=True):
+    id: Id | None = None
+    meta: JsonObject | None = None
+    preview: FileRef | None | UnsetType = UNSET
+    masks: Annotated[list[Mask], Meta(max_length=MAX_MASKS)] | None = None
 
 
-def _file_ref(obj: Any, allowed: frozenset, field: str) -> dict[str, Any]:
-    """A file reference (source, preview or mask). ``field`` names it in errors only."""
-    if not isinstance(obj, dict):
-        raise FrameError(field, "must be an object")
-    if not obj.keys() <= allowed:
-        _unknown(obj, allowed, field + ".")
-    uri = obj.get("uri")
-    if not (type(uri) is str and uri.startswith(URI_SCHEMES) and len(uri) <= MAX_URI_LENGTH):
-        uri = normalise_uri(uri, f"{field}.uri")
-    content_type = obj.get("content_type")
-    if not (type(content_type) is str and 0 < len(content_type) <= 255):
-        content_type = _content_type(content_type, uri, f"{field}.content_type")
-    ref = {"uri": uri, "content_type": content_type, "width": None, "height": None, "timestamp": 0}
-    for key, high in (("width", MAX_DIMENSION), ("height", MAX_DIMENSION), ("timestamp", MAX_TIMESTAMP)):
-        value = obj.get(key)
-        if value is not None:
-            if type(value) is not int or not 0 <= value <= high:
-                raise FrameError(f"{field}.{key}", f"must be an integer from 0 to {high}")
-            ref[key] = value
-    return ref
+class FrameDocument(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A frame (single frame or frame group). ``msgspec`` checks every field's type and bounds and refuses
+    unknown fields while converting the input; ``frame_clean`` adds the rules between fields and the
+    defaults. Encoded with sorted keys, so equal content gives equal bytes."""
+
+    id: Id | None = None
+    sources: Annotated[list[Source], Meta(max_length=MAX_SOURCES)]
+    rois: Annotated[list[Roi], Meta(max_length=MAX_ROIS)] | None = None
+    meta: JsonObject | None = None
+    meta_blob: JsonObject | None = None
+    context_id: Annotated[str, Meta(max_length=MAX_URI_LENGTH)] | None = None
+    timestamp: Timestamp | None = None
+    # Returned with every frame and ignored on the way back in, so a fetched frame can be written again.
+    saved: Any = UNSET
+    saved_in_version: Any = UNSET
 
 
-def _source(obj: Any, index: int) -> dict[str, Any]:
-    field = f"sources[{index}]"
-    if not isinstance(obj, dict):
-        raise FrameError(field, "must be an object")
-    source_id = obj.get("id", DEFAULT_SOURCE_ID if index == 0 else None)
-    if not isinstance(source_id, str) or not source_id or len(source_id) > MAX_ID_LENGTH:
-        raise FrameError(f"{field}.id", f"must be a non-empty string of at most {MAX_ID_LENGTH} characters")
-    source = {"id": source_id, **_file_ref(obj, _SOURCE_KEYS, field)}
-    meta = obj.get("meta")
-    source["meta"] = {} if meta is None else _object(meta, field + ".meta")
-    preview = obj.get("preview")
-    if preview is not None:
-        source["preview"] = _file_ref(preview, _PREVIEW_KEYS, f"{field}.preview")
-    masks = obj.get("masks")
+_ENCODER = msgspec.json.Encoder(order="sorted")
+
+
+def _validation_error(exc: msgspec.ValidationError) -> FrameError:
+    """msgspec's message ("Expected `int` >= 0 - at `$.sources[0].width`") as a field and a reason."""
+    message = str(exc)
+    reason, _, where = message.partition(" - at `")
+    path = where.rstrip("`")
+    if "` in `" in path:  # a bad key of an object: "key` in `$.meta"
+        path = path.rsplit("` in `", 1)[1]
+        reason += " (an object key)"
+    field = path.removeprefix("$").removeprefix(".")
+    named = re.match(r"Object (?:missing required|contains unknown) field `(.+)`$", reason)
+    if named:
+        field = f"{field}.{named.group(1)}" if field else named.group(1)
+        reason = "is required" if "missing" in reason else "unknown field"
+    elif reason.startswith("Expected `object`, got") and not field:
+        reason = "must be an object"
+    return FrameError(field, reason)
+
+
+def _file_ref(ref: FileRef, field: str) -> None:
+    """Normalise a file reference in place. ``field`` names it in errors."""
+    if not ref.uri.startswith(URI_SCHEMES):
+        ref.uri = normalise_uri(ref.uri, f"{field}.uri")
+    if ref.content_type is None:
+        ref.content_type = mimetypes.guess_type(ref.uri.split("?", 1)[0])[0]
+    if ref.timestamp is None:
+        ref.timestamp = 0
+
+
+def _source(source: Source, index: int) -> None:
+    if source.id is None:
+        if index:
+            raise FrameError(f"sources[{index}].id", "is required on every source but the first")
+        source.id = DEFAULT_SOURCE_ID
+    _file_ref(source, f"sources[{index}]")
+    if source.meta is None:
+        source.meta = {}
+    preview = source.preview
+    if preview is None:
+        source.preview = UNSET
+    elif preview is not UNSET:
+        _file_ref(preview, f"sources[{index}].preview")
+    masks = source.masks
     if masks is None:
-        source["masks"] = []
-        return source
-    if not isinstance(masks, list) or len(masks) > MAX_MASKS:
-        raise FrameError(f"{field}.masks", f"must be a list of at most {MAX_MASKS} masks")
-    cleaned_masks, seen = [], set()
+        source.masks = []
+        return
+    seen = set()
     for m_index, mask in enumerate(masks):
-        m_field = f"{field}.masks[{m_index}]"
-        ref = _file_ref(mask, _MASK_KEYS, m_field)
-        mask_id = mask.get("id")
-        mask_id = f"{m_index:02d}" if mask_id is None else mask_id
-        if not isinstance(mask_id, str) or not mask_id or len(mask_id) > MAX_ID_LENGTH or mask_id in seen:
-            raise FrameError(f"{m_field}.id", "must be a unique non-empty string")
-        seen.add(mask_id)
-        cleaned_masks.append({"id": mask_id, **ref})
-    source["masks"] = cleaned_masks
-    return source
+        _file_ref(mask, f"sources[{index}].masks[{m_index}]")
+        if mask.id is None:
+            mask.id = f"{m_index:02d}"
+        if mask.id in seen:
+            raise FrameError(f"sources[{index}].masks[{m_index}].id", "must be unique within the source")
+        seen.add(mask.id)
+
+
+_SCALAR_TYPES = {bool: "boolean", int: "number", float: "number", str: "string", list: "array",
+                 tuple: "array", type(None): None}
+_flat_meta_types: dict[tuple, dict[str, str]] = {}
 
 
 def meta_types(meta: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    """The JSON type of every key path in ``meta`` (nulls say nothing)."""
+    """The JSON type of every key path in ``meta`` (nulls say nothing). Frames of a dataset mostly share
+    their meta's keys and types, so a flat meta's answer is remembered by its keys and value types."""
+    if not prefix:
+        key = (*meta, *map(type, meta.values()))
+        known = _flat_meta_types.get(key)
+        if known is not None:
+            return known
     types: dict[str, str] = {}
-    for key, value in meta.items():
-        path = f"{prefix}{key}"
+    flat = True
+    for key_name, value in meta.items():
+        path = f"{prefix}{key_name}"
         if value is None:
             continue
         if isinstance(value, bool):
@@ -183,11 +214,14 @@ def meta_types(meta: dict[str, Any], prefix: str = "") -> dict[str, str]:
             types[path] = "number"
         elif isinstance(value, str):
             types[path] = "string"
-        elif isinstance(value, list):
+        elif isinstance(value, list | tuple):
             types[path] = "array"
         elif isinstance(value, dict):
+            flat = False
             types[path] = "object"
             types.update(meta_types(value, path + "."))
+    if not prefix and flat and len(_flat_meta_types) < 4096 and all(t in _SCALAR_TYPES for t in key[len(meta):]):
+        _flat_meta_types[key] = types
     return types
 
 
@@ -198,80 +232,74 @@ def frame_id_from_uri(uri: str) -> str:
 
 def frame_clean(frame: Any) -> CleanFrame:
     """Validate one frame (a single frame or a frame group) and return its stored form."""
-    if not isinstance(frame, dict):
-        raise FrameError("", "must be an object")
-    _unknown(frame, _FRAME_KEYS | READ_ONLY_KEYS, "")
-    sources_in = frame.get("sources")
-    if not isinstance(sources_in, list) or not sources_in:
+    try:
+        doc = msgspec.convert(frame, FrameDocument, strict=True)
+    except msgspec.ValidationError as exc:
+        raise _validation_error(exc) from None
+    doc.saved = doc.saved_in_version = UNSET
+    sources = doc.sources
+    if not sources:
         raise FrameError("sources", "at least one source is required")
-    if len(sources_in) > MAX_SOURCES:
-        raise FrameError("sources", f"at most {MAX_SOURCES} sources")
-    sources = [_source(s, i) for i, s in enumerate(sources_in)]
-    source_ids = [s["id"] for s in sources]
-    if len(set(source_ids)) != len(source_ids):
+    for index, source in enumerate(sources):
+        _source(source, index)
+    source_ids = [s.id for s in sources]
+    if len(source_ids) > 1 and len(set(source_ids)) != len(source_ids):
         raise FrameError("sources", "source ids must be unique within the frame")
-    first_uri = sources[0]["uri"]
-    frame_id = frame.get("id")
-    if frame_id is None:
-        frame_id = frame_id_from_uri(first_uri)
-    elif not isinstance(frame_id, str) or not frame_id or len(frame_id) > MAX_ID_LENGTH:
-        raise FrameError("id", f"must be a non-empty string of at most {MAX_ID_LENGTH} characters")
-    context_id = frame.get("context_id")
-    if context_id is None:
-        context_id = first_uri
-    elif not isinstance(context_id, str) or len(context_id) > MAX_URI_LENGTH:
-        raise FrameError("context_id", f"must be a string of at most {MAX_URI_LENGTH} characters")
-    timestamp = frame.get("timestamp")
-    timestamp = sources[0]["timestamp"] if timestamp is None else _int(timestamp, "timestamp", 0, MAX_TIMESTAMP)
-    rois_in = frame.get("rois")
-    rois_in = [] if rois_in is None else rois_in
-    if not isinstance(rois_in, list) or len(rois_in) > MAX_ROIS:
-        raise FrameError("rois", f"must be a list of at most {MAX_ROIS} ROIs")
-    masks_by_source = {s["id"]: {m["id"] for m in s["masks"]} for s in sources}
-    rois = []
-    for r_index, roi in enumerate(rois_in):
-        try:
-            rois.append(roi_clean(roi, r_index, source_ids, masks_by_source))
-        except RoiError as exc:
-            raise FrameError(f"rois[{r_index}].{exc.field}".rstrip("."), exc.reason) from None
-    meta = _object(frame.get("meta"), "meta")
-    document = {
-        "id": frame_id, "context_id": context_id, "timestamp": timestamp, "sources": sources, "rois": rois,
-        "meta": meta, "meta_blob": _object(frame.get("meta_blob"), "meta_blob"),
-    }
-    encoded = _encode(document)
-    content_types = [s["content_type"] or "unknown" for s in sources]
-    return CleanFrame(frame_id, context_id, timestamp, encoded, orjson.dumps(meta), len(rois), roi_labels(rois),
-                      content_types, meta_types(meta))
+    first = sources[0]
+    if doc.id is None:
+        doc.id = frame_id_from_uri(first.uri)
+    if doc.context_id is None:
+        doc.context_id = first.uri
+    if doc.timestamp is None:
+        doc.timestamp = first.timestamp
+    rois = doc.rois
+    if rois is None:
+        rois = doc.rois = []
+    elif rois:
+        masks_by_source = {s.id: {m.id for m in s.masks} for s in sources if s.masks}
+        for r_index, roi in enumerate(rois):
+            try:
+                roi_clean(roi, r_index, source_ids, masks_by_source)
+            except RoiError as exc:
+                raise FrameError(f"rois[{r_index}].{exc.field}".rstrip("."), exc.reason) from None
+    meta = doc.meta
+    if meta is None:
+        meta = doc.meta = {}
+    if doc.meta_blob is None:
+        doc.meta_blob = {}
+    encoded = _encode(doc)
+    content_types = [s.content_type or "unknown" for s in sources]
+    return CleanFrame(doc.id, doc.context_id, doc.timestamp, encoded, _ENCODER.encode(meta), len(rois),
+                      roi_labels(rois), content_types, meta_types(meta))
 
 
-def _sized_parts(document: dict[str, Any]) -> list[tuple[str, Any, int]]:
-    parts = [("meta", document["meta"], MAX_META_BYTES), ("meta_blob", document["meta_blob"], MAX_META_BLOB_BYTES)]
-    for i, source in enumerate(document["sources"]):
-        parts.append((f"sources[{i}].meta", source["meta"], MAX_META_BYTES))
-    for i, roi in enumerate(document["rois"]):
-        parts.append((f"rois[{i}].meta", roi["meta"], MAX_META_BYTES))
+def _sized_parts(doc: FrameDocument) -> list[tuple[str, Any, int]]:
+    parts = [("meta", doc.meta, MAX_META_BYTES), ("meta_blob", doc.meta_blob, MAX_META_BLOB_BYTES)]
+    for i, source in enumerate(doc.sources):
+        parts.append((f"sources[{i}].meta", source.meta, MAX_META_BYTES))
+    for i, roi in enumerate(doc.rois):
+        parts.append((f"rois[{i}].meta", roi.meta, MAX_META_BYTES))
     return parts
 
 
-def _encode(document: dict[str, Any]) -> bytes:
+def _encode(doc: FrameDocument) -> bytes:
     """The stored JSON (sorted keys, so equal content gives equal bytes), checking the size rules."""
     try:
-        encoded = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        for field, value, _limit in _sized_parts(document):
+        encoded = _ENCODER.encode(doc)
+    except (TypeError, ValueError):  # a value that is not JSON, or a string that is not valid Unicode
+        for field, value, _limit in _sized_parts(doc):
             try:
-                orjson.dumps(value)
-            except TypeError as exc:
+                _ENCODER.encode(value)
+            except (TypeError, ValueError) as exc:
                 raise FrameError(field, f"must be JSON ({exc})") from None
-        raise FrameError("", "must be JSON") from None
+        raise FrameError("", "must be JSON (strings must be valid Unicode)") from None
     # PostgreSQL text and jsonb cannot hold NUL. The substring test is fast; the regex (slow on every
     # document) only tells a real NUL from the escaped text "\\u0000".
     if b"\\u0000" in encoded and ENCODED_NUL.search(encoded):
         raise FrameError("", "strings must not contain NUL (\\u0000) characters")
     if len(encoded) > MAX_META_BYTES:  # only then can a part be over its limit
-        for field, value, limit in _sized_parts(document):
-            if len(orjson.dumps(value)) > limit:
+        for field, value, limit in _sized_parts(doc):
+            if len(_ENCODER.encode(value)) > limit:
                 raise FrameError(field, f"must be at most {limit} bytes as JSON")
         if len(encoded) > MAX_DOCUMENT_BYTES:
             raise FrameError("", f"a frame must be at most {MAX_DOCUMENT_BYTES} bytes as JSON")

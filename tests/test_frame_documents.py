@@ -58,6 +58,17 @@ def test_meta_types_paths():
     assert clean.meta_types == {"a": "number", "b": "object", "b.c": "string", "b.d": "boolean", "e": "array"}
 
 
+def test_meta_types_of_frames_sharing_keys_follow_each_frame():
+    """Flat metas are answered from a cache keyed by keys and value types: same keys, other types differ."""
+    seen = [_clean(frame("f", meta=meta)).meta_types for meta in (
+        {"k": 1, "s": "x"}, {"k": "1", "s": "x"}, {"k": 1, "s": "y"}, {"k": None, "s": "x"}, {"k": True, "s": "x"},
+        {"k": {"deep": 1}, "s": "x"}, {"k": {"deep": "1"}, "s": "x"}, {"s": "x", "k": 1.5})]
+    assert seen == [{"k": "number", "s": "string"}, {"k": "string", "s": "string"}, {"k": "number", "s": "string"},
+                    {"s": "string"}, {"k": "boolean", "s": "string"},
+                    {"k": "object", "k.deep": "number", "s": "string"},
+                    {"k": "object", "k.deep": "string", "s": "string"}, {"s": "string", "k": "number"}]
+
+
 BOX = [0, 0, 1, 0, 1, 1, 0, 1]
 
 
@@ -71,6 +82,12 @@ BOX = [0, 0, 1, 0, 1, 1, 0, 1]
         ({"sources": [{"uri": "relative/path.jpg"}]}, "sources[0].uri"),
         ({"sources": [{"uri": "s3://b/" + "x" * 2000}]}, "sources[0].uri"),
         ({"sources": [{"uri": "s3://b/x", "width": -1}]}, "sources[0].width"),
+        ({"sources": [{"uri": "s3://b/x", "width": True}]}, "sources[0].width"),
+        ({"sources": [{"content_type": "image/png"}]}, "sources[0].uri"),
+        ({"sources": ["s3://b/x"]}, "sources[0]"),
+        ({"sources": [{"uri": "s3://b/x"}], "meta": {1: "x"}}, "meta"),
+        ({"sources": [{"uri": "s3://b/x"}], "meta": {"a": "\ud800"}}, "meta"),
+        ({"sources": [{"uri": "s3://b/x"}], "meta": {"a": object()}}, "meta"),
         ({"sources": [{"uri": "s3://b/x", "height": 1.5}]}, "sources[0].height"),
         ({"sources": [{"uri": "s3://b/x", "bogus": 1}]}, "sources[0].bogus"),
         ({"sources": [{"uri": "s3://b/x"}, {"uri": "s3://b/y"}]}, "sources[1].id"),
@@ -85,11 +102,14 @@ BOX = [0, 0, 1, 0, 1, 1, 0, 1]
         ({"sources": [{"uri": "s3://b/x"}], "colour": 1}, "colour"),
         ({"sources": [{"uri": "s3://b/x"}], "rois": {}}, "rois"),
         ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": "car", "poly": BOX}]}, "rois[0].label"),
-        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": [""], "poly": BOX}]}, "rois[0].label"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": [""], "poly": BOX}]}, "rois[0].label[0]"),
         ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": []}]}, "rois[0].label"),
         ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "confidence": 1.5}]}, "rois[0].confidence"),
-        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "poly": [1, "2"]}]}, "rois[0].poly"),
-        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "poly": [1, float("nan")]}]}, "rois[0].poly"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "poly": [1, "2"]}]}, "rois[0].poly[1]"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "poly": [1, float("nan")]}]},
+         "rois[0].poly[1]"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "poly": [10**400, 1]}]}, "rois[0].poly[0]"),
+        ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "poly": [True, 1]}]}, "rois[0].poly[0]"),
         ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "poly": [1, 2, 3],
                                                      "meta": {"_type": "b2d"}}]}, "rois[0].poly"),
         ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "poly": [1, 2, 3, 4],
@@ -106,7 +126,7 @@ BOX = [0, 0, 1, 0, 1, 1, 0, 1]
                                                      "meta": {"_type": "mask"}}]}, "rois[0].mask.id"),
         ({"sources": [{"uri": "s3://b/x", "masks": [{"uri": "s3://b/m"}]}],
           "rois": [{"label": ["a"], "mask": {"id": "00", "value": [1, 1, 256]}, "meta": {"_type": "mask"}}]},
-         "rois[0].mask.value"),
+         "rois[0].mask.value[2]"),
         ({"sources": [{"uri": "s3://b/x"}], "rois": [{"label": ["a"], "poly": BOX, "extra": 1}]}, "rois[0].extra"),
     ],
 )
@@ -114,6 +134,37 @@ def test_refusals_name_the_field(doc, field):
     with pytest.raises(FrameError) as info:
         frame_clean(doc)
     assert info.value.field == field, info.value
+    assert info.value.reason and "`$" not in info.value.reason, info.value
+
+
+@pytest.mark.parametrize(
+    ("doc", "field", "reason"),
+    [
+        ({"sources": [{"uri": "s3://b/x", "width": 2_000_000}]}, "sources[0].width", "Expected `int` <= 1000000"),
+        ({"sources": [{"uri": "s3://b/x", "bogus": 1}]}, "sources[0].bogus", "unknown field"),
+        ({"sources": [{"uri": "s3://b/x", "preview": {}}]}, "sources[0].preview.uri", "is required"),
+        ({"sources": [{"uri": "s3://b/x"}], "id": 5}, "id", "Expected `str | null`, got `int`"),
+        ({"sources": [{"uri": "s3://b/x"}], "meta": {1: "x"}}, "meta", "Expected `str`, got `int` (an object key)"),
+        ([], "", "must be an object"),
+    ],
+)
+def test_refusal_reasons_state_the_rule(doc, field, reason):
+    with pytest.raises(FrameError) as info:
+        frame_clean(doc)
+    assert (info.value.field, info.value.reason) == (field, reason)
+
+
+def test_stored_form_fills_defaults_and_sorts_keys():
+    clean = frame_clean({"sources": [{"uri": "s3://b/x.jpg", "preview": None, "masks": [{"uri": "s3://b/m.png"}]}],
+                         "rois": [{"poly": (1, 2.5, 3, 4), "label": ["a"], "mask": None}], "meta": {"b": 1, "a": 2},
+                         "saved": 5, "saved_in_version": "v"})
+    assert clean.document_json == (
+        b'{"context_id":"s3://b/x.jpg","id":"%s","meta":{"a":2,"b":1},"meta_blob":{},'
+        b'"rois":[{"confidence":1.0,"id":"roi-0","label":["a"],"meta":{},"poly":[1,2.5,3,4],"sources":["default"]}],'
+        b'"sources":[{"content_type":"image/jpeg","height":null,"id":"default","masks":[{"content_type":"image/png",'
+        b'"height":null,"id":"00","timestamp":0,"uri":"s3://b/m.png","width":null}],"meta":{},"timestamp":0,'
+        b'"uri":"s3://b/x.jpg","width":null}],"timestamp":0}' % frame_id_from_uri("s3://b/x.jpg").encode())
+    assert clean.meta_json == b'{"a":2,"b":1}' and clean.roi_count == 1 and clean.labels == ["a"]
 
 
 def test_shape_conversion():

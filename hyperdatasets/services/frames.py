@@ -149,7 +149,9 @@ def _write(version: DatasetVersion, frames: Sequence[Any], positions: Sequence[i
         written = frame_rows_stream(current.dataset_id, current.pk, valid_frames(), _now_ms())
         latest = {frame.frame_id: frame for frame in written}  # a later frame with the same id wins
         replaced = [fid for fid in latest if fid in prior and prior[fid][0].version_id == own]
-        replaced += [fid for fid, n in Counter(f.frame_id for f in written).items() if n > 1 and fid not in replaced]
+        if len(latest) < len(written):  # an id given twice in the batch: its earlier rows go too
+            replaced += [fid for fid, n in Counter(f.frame_id for f in written).items()
+                         if n > 1 and fid not in replaced]
         frame_rows_drop_replaced(current.dataset_id, current.pk, replaced)
         latest_frames = list(latest.values())
         frame_labels_replace(current.dataset_id, current.pk, latest_frames, replaced)
