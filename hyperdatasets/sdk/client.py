@@ -105,14 +105,16 @@ class _Client:
             cls.current = cls()
         return cls.current
 
-    def request(self, method: str, path: str, *, json_body: Any = None, params: dict | None = None,
-                files: dict | None = None, data: dict | None = None, stream: bool = False,
-                gzip_body: bool = False, retry: bool | None = None) -> requests.Response:
+    def request(self, method: str, path: str, *, json_body: Any = None, json_bytes: bytes | None = None,
+                params: dict | None = None, files: dict | None = None, data: dict | None = None,
+                stream: bool = False, gzip_body: bool = False, retry: bool | None = None) -> requests.Response:
+        """``json_body`` is encoded here; ``json_bytes`` is a body the caller encoded already."""
         retry = method in IDEMPOTENT if retry is None else retry
         headers = {}
-        body = None
+        body = json_bytes
         if json_body is not None:
             body = orjson.dumps(json_body)
+        if body is not None:
             headers["Content-Type"] = "application/json"
             if gzip_body:
                 body = gzip.compress(body, compresslevel=1)
@@ -139,8 +141,10 @@ class _Client:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None}).json()
 
     def send_json(self, method: str, path: str, body: Any = None, **kwargs) -> Any:
-        response = self.request(method, path, json_body=body if body is not None else {}, **kwargs)
-        return response.json() if response.content else None
+        if "json_bytes" not in kwargs:
+            kwargs["json_body"] = body if body is not None else {}
+        response = self.request(method, path, **kwargs)
+        return orjson.loads(response.content) if response.content else None
 
     def pages(self, path: str, **params) -> Iterator[dict]:
         """Every item of a cursor-paginated list."""

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import orjson
+
 from hyperdatasets.sdk.client import _Client
 from hyperdatasets.sdk.frames import FrameGroup, SingleFrame, frame_from_api, frame_to_api
 from hyperdatasets.sdk.jobs import DeletionJob
@@ -147,6 +149,16 @@ class _Hybrid:
         return bound
 
 
+def _encoded_frames(documents: list[dict]) -> list[bytes]:
+    encoded = []
+    for index, document in enumerate(documents):
+        try:
+            encoded.append(orjson.dumps(document))
+        except TypeError as exc:
+            raise ValueError(f"frame {index} cannot be sent as JSON: {exc}") from None
+    return encoded
+
+
 class DatasetVersion:
     """A version of a dataset: Draft (editable) or Published (read-only)."""
 
@@ -267,15 +279,16 @@ class DatasetVersion:
 
     # --- frames -------------------------------------------------------------------------------------------
 
-    def _batches(self, frames: list[dict], batch_size: int) -> Iterator[list[int]]:
+    @staticmethod
+    def _batches(encoded: list[bytes], batch_size: int) -> Iterator[list[int]]:
+        """Indexes of the encoded frames, at most ``batch_size`` frames and MAX_BATCH_BYTES of JSON a batch."""
         batch, size = [], 0
-        for index, frame in enumerate(frames):
-            approx = len(repr(frame))
-            if batch and (len(batch) >= batch_size or size + approx > MAX_BATCH_BYTES):
+        for index, frame in enumerate(encoded):
+            if batch and (len(batch) >= batch_size or size + len(frame) > MAX_BATCH_BYTES):
                 yield batch
                 batch, size = [], 0
             batch.append(index)
-            size += approx
+            size += len(frame) + 1
         if batch:
             yield batch
 
@@ -312,9 +325,12 @@ class DatasetVersion:
         failed = []
         self.last_failures = []
         bar = _progress(show_progress, len(documents), "adding frames")
-        for batch in self._batches(documents, batch_size):
-            result = _client().send_json("POST", f"/api/versions/{self.id}/frames/",
-                                         {"frames": [documents[i] for i in batch]}, gzip_body=True)
+        encoded = _encoded_frames(documents)  # once: sizes the batches, then sent
+        del documents
+        for batch in self._batches(encoded, batch_size):
+            body = b'{"frames":[' + b",".join([encoded[i] for i in batch]) + b"]}"
+            result = _client().send_json("POST", f"/api/versions/{self.id}/frames/", json_bytes=body,
+                                         gzip_body=True)
             for failure in result["failures"]:
                 failure = {**failure, "index": batch[failure["index"]]}
                 original = originals[failure["index"]]

@@ -92,19 +92,27 @@ def test_config_file_and_environment(tmp_path, monkeypatch):
 
 
 def test_batches_split_by_count_and_size():
-    version = sdk.DatasetVersion({"id": "v", "dataset_id": "d", "name": "n", "status": "draft", "parent_ids": [],
-                                  "comment": ""})
-    frames = [{"id": str(i), "meta": {"blob": "x" * 100}} for i in range(25)]
-    assert [len(b) for b in version._batches(frames, batch_size=10)] == [10, 10, 5]
+    import orjson
+
     from hyperdatasets.sdk import datasets as sdk_datasets
 
+    encoded = [orjson.dumps({"id": str(i), "meta": {"blob": "x" * 100}}) for i in range(25)]
+    assert [len(b) for b in sdk.DatasetVersion._batches(encoded, batch_size=10)] == [10, 10, 5]
     original = sdk_datasets.MAX_BATCH_BYTES
     sdk_datasets.MAX_BATCH_BYTES = 1000
     try:
-        sizes = [len(b) for b in version._batches(frames, batch_size=10_000)]
+        batches = list(sdk.DatasetVersion._batches(encoded, batch_size=10_000))
     finally:
         sdk_datasets.MAX_BATCH_BYTES = original
-    assert sum(sizes) == 25 and max(sizes) < 25
+    assert [i for batch in batches for i in batch] == list(range(25)) and len(batches) > 1
+    assert all(len(b",".join(encoded[i] for i in batch)) <= 1000 for batch in batches)
+
+
+def test_frames_that_are_not_json_are_refused_before_anything_is_sent():
+    version = sdk.DatasetVersion({"id": "v", "dataset_id": "d", "name": "n", "status": "draft", "parent_ids": [],
+                                  "comment": ""})
+    with pytest.raises(ValueError, match="frame 1 cannot be sent as JSON"):
+        version.add_frames([{"id": "a"}, {"id": "b", "meta": {"when": object()}}])
 
 
 def test_sdk_import_needs_no_django_settings():
