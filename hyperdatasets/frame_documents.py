@@ -31,6 +31,7 @@ MAX_TIMESTAMP = 2**53
 MAX_META_BYTES = 64 * 1024
 MAX_META_BLOB_BYTES = 1024 * 1024
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+MAX_META_DEPTH = 32  # objects in a frame's searchable meta
 # Returned with every frame and ignored on the way back in, so a fetched frame can be written again.
 READ_ONLY_KEYS = frozenset({"saved", "saved_in_version"})
 DEFAULT_SOURCE_ID = "default"
@@ -194,9 +195,11 @@ _SCALAR_TYPES = {bool: "boolean", int: "number", float: "number", str: "string",
 _flat_meta_types: dict[tuple, dict[str, str]] = {}
 
 
-def meta_types(meta: dict[str, Any], prefix: str = "") -> dict[str, str]:
+def meta_types(meta: dict[str, Any], prefix: str = "", depth: int = 1) -> dict[str, str]:
     """The JSON type of every key path in ``meta`` (nulls say nothing). Frames of a dataset mostly share
     their meta's keys and types, so a flat meta's answer is remembered by its keys and value types."""
+    if depth > MAX_META_DEPTH:
+        raise FrameError(f"meta.{prefix[:-1]}", f"objects must not nest more than {MAX_META_DEPTH} levels deep")
     if not prefix:
         key = (*meta, *map(type, meta.values()))
         known = _flat_meta_types.get(key)
@@ -219,7 +222,7 @@ def meta_types(meta: dict[str, Any], prefix: str = "") -> dict[str, str]:
         elif isinstance(value, dict):
             flat = False
             types[path] = "object"
-            types.update(meta_types(value, path + "."))
+            types.update(meta_types(value, path + ".", depth + 1))
     if not prefix and flat and len(_flat_meta_types) < 4096 and all(t in _SCALAR_TYPES for t in key[len(meta):]):
         _flat_meta_types[key] = types
     return types
@@ -286,10 +289,12 @@ def _encode(doc: FrameDocument) -> bytes:
     """The stored JSON (sorted keys, so equal content gives equal bytes), checking the size rules."""
     try:
         encoded = _ENCODER.encode(doc)
-    except (TypeError, ValueError):  # a value that is not JSON, or a string that is not valid Unicode
+    except (TypeError, ValueError, RecursionError):  # not JSON, a string that is not Unicode, or too deep
         for field, value, _limit in _sized_parts(doc):
             try:
                 _ENCODER.encode(value)
+            except RecursionError:
+                raise FrameError(field, "is nested too deeply") from None
             except (TypeError, ValueError) as exc:
                 raise FrameError(field, f"must be JSON ({exc})") from None
         raise FrameError("", "must be JSON (strings must be valid Unicode)") from None

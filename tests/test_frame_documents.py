@@ -185,3 +185,26 @@ def test_nul_characters_are_refused_but_their_escaped_text_is_not():
     with pytest.raises(FrameError, match="NUL"):
         frame_clean(frame("f", labels=[["car\x00"]]))
     assert frame_clean(frame("f", meta={"note": "literal \\u0000 text"})).document["meta"]["note"].endswith("text")
+
+
+def _nested(depth, leaf=1):
+    value = leaf
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+def test_deep_nesting_is_refused_with_the_field_not_a_crash():
+    frame_clean(frame("f", meta=_nested(32)))
+    with pytest.raises(FrameError) as info:
+        frame_clean(frame("f", meta=_nested(33)))
+    assert info.value.field == "meta" + ".a" * 32 and "32 levels" in info.value.reason
+    with pytest.raises(FrameError) as info:
+        frame_clean({**frame("f"), "meta_blob": _nested(5000)})
+    assert (info.value.field, info.value.reason) == ("meta_blob", "is nested too deeply")
+    deep_list = 1
+    for _ in range(5000):
+        deep_list = [deep_list]
+    with pytest.raises(FrameError) as info:
+        frame_clean({**frame("f"), "meta": {"x": deep_list}})
+    assert info.value.field == "meta"
