@@ -234,11 +234,15 @@ def frame_id_from_uri(uri: str) -> str:
 
 
 def frame_clean(frame: Any) -> CleanFrame:
-    """Validate one frame (a single frame or a frame group) and return its stored form."""
-    try:
-        doc = msgspec.convert(frame, FrameDocument, strict=True)
-    except msgspec.ValidationError as exc:
-        raise _validation_error(exc) from None
+    """Validate one frame (a single frame or a frame group; a dict, or a ``FrameDocument`` already decoded
+    from JSON) and return its stored form."""
+    if type(frame) is FrameDocument:
+        doc = frame
+    else:
+        try:
+            doc = msgspec.convert(frame, FrameDocument, strict=True)
+        except msgspec.ValidationError as exc:
+            raise _validation_error(exc) from None
     doc.saved = doc.saved_in_version = UNSET
     sources = doc.sources
     if not sources:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import zlib
 
+import msgspec
 import orjson
 from django.conf import settings
 from rest_framework.exceptions import ParseError
@@ -12,6 +13,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 
 from hyperdatasets.api.errors import PayloadTooLarge
+from hyperdatasets.frame_documents import FrameDocument
 from hyperdatasets.gc_pause import cyclic_gc_paused
 
 _CHUNK = 1024 * 1024
@@ -50,11 +52,36 @@ class OrjsonParser(BaseParser):
             raise ParseError(f"unsupported Content-Encoding {encoding!r}; use gzip or none")
         if not raw:
             return {}
+        with cyclic_gc_paused():
+            return self.decode(raw, request)
+
+    def decode(self, raw: bytes, request) -> object:
         try:
-            with cyclic_gc_paused():
-                return orjson.loads(raw)
+            return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise ParseError(f"JSON parse error: {exc}") from None
+
+
+class _FramesBody(msgspec.Struct, forbid_unknown_fields=True):
+    frames: list[FrameDocument]
+
+
+_FRAMES_BODY = msgspec.json.Decoder(_FramesBody, strict=True)
+
+
+class FramesParser(OrjsonParser):
+    """A frame batch to add, ``{"frames": [...]}``, decoded straight into the frames' structs when every frame
+    is well-typed (one pass in compiled code, no dicts in between). Any other body, or a batch holding a
+    frame that is not, is parsed as plain JSON and each frame is validated on its own, so every failure is
+    reported with its index. Either way the services get the same result."""
+
+    def decode(self, raw: bytes, request) -> object:
+        if request is not None and request.method == "POST":
+            try:
+                return {"frames": _FRAMES_BODY.decode(raw).frames}
+            except (msgspec.ValidationError, msgspec.DecodeError):
+                pass
+        return super().decode(raw, request)
 
 
 def read_limited(stream, limit: int) -> bytes:

@@ -18,6 +18,7 @@ from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.frame_documents import (
     READ_ONLY_KEYS,
     CleanFrame,
+    FrameDocument,
     FrameError,
     frame_clean,
     frame_id_from_uri,
@@ -75,6 +76,8 @@ def _check_size(items: Sequence[Any], field_name: str) -> None:
 
 
 def _frame_id_of(frame: Any) -> str | None:
+    if type(frame) is FrameDocument:
+        return frame.id
     return frame.get("id") if isinstance(frame, dict) and isinstance(frame.get("id"), str) else None
 
 
@@ -109,17 +112,21 @@ class _MetaSchema:
 
 def _frame_id_hint(frame: Any) -> str | None:
     """The id a frame will have, without validating it (to read the rows it replaces up front)."""
-    if not isinstance(frame, dict):
+    if type(frame) is FrameDocument:
+        frame_id, sources = frame.id, frame.sources
+        uri = sources[0].uri if sources else None
+    elif isinstance(frame, dict):
+        frame_id, sources = frame.get("id"), frame.get("sources")
+        first = sources[0] if isinstance(sources, list) and sources else None
+        uri = first.get("uri") if isinstance(first, dict) else None
+    else:
         return None
-    if isinstance(frame.get("id"), str):
-        return frame["id"]
-    sources = frame.get("sources")
-    if isinstance(sources, list) and sources and isinstance(sources[0], dict):
-        try:
-            return frame_id_from_uri(normalise_uri(sources[0].get("uri"), "uri"))
-        except FrameError:
-            return None
-    return None
+    if isinstance(frame_id, str):
+        return frame_id
+    try:
+        return frame_id_from_uri(normalise_uri(uri, "uri")) if uri is not None else None
+    except FrameError:
+        return None
 
 
 def _write(version: DatasetVersion, frames: Sequence[Any], positions: Sequence[int], result: FrameWriteResult,

@@ -124,3 +124,53 @@ def test_upload(clients, dataset, tmp_path, settings):
     assert missing.status_code == 400 and "file" in error_of(missing)["details"]
     assert clients["read"].post(f"/api/datasets/{dataset.pk}/uploads/", {"file": buffer},
                                 format="multipart").status_code == 403
+
+
+def _varied_frames():
+    return [
+        frame("plain", labels=[["car"], ["person", "person"]], meta={"n": 1, "x": 2.5, "deep": {"k": [1, "a"]}},
+              context_id="seq\t1", timestamp=5),
+        {"id": "group", "sources": [
+            {"id": "left", "uri": "/data/left.png", "masks": [{"uri": "s3://b/m0.png"}, {"id": "x", "uri": "s3://b/m1"}]},
+            {"id": "right", "uri": "gs://b/right.jpg", "preview": {"uri": "https://cdn/r.webp"}, "timestamp": 9}],
+         "rois": [{"label": ["road"], "sources": ["left"], "mask": {"id": "x", "value": [1, 2, 3]},
+                   "meta": {"_type": "mask"}},
+                  {"label": ["night"]},
+                  {"poly": [0, 0, 1.5, 0, 1, 1e20, -999999999, 5, 5, 6, 5, 6, 6], "meta": {"_type": "p2d"},
+                   "confidence": 0}],
+         "meta_blob": {"raw": [None, True, "é"]}},
+        {"sources": [{"uri": "s3://b/no-id.jpg", "content_type": None, "width": None}], "timestamp": None},
+    ]
+
+
+def test_typed_and_plain_parsing_store_the_same_frames(clients, dataset, people):
+    """A well-typed batch is decoded straight into structs; a batch with a bad frame is parsed as plain JSON
+    and validated frame by frame. Both must store byte-identical frames."""
+    from hyperdatasets.api.bodies import FramesParser
+    from hyperdatasets.frame_documents import FrameDocument
+    from hyperdatasets.services.datasets import dataset_create
+
+    class Post:
+        method = "POST"
+
+    good = orjson.dumps({"frames": _varied_frames()})
+    bad = orjson.dumps({"frames": [*_varied_frames(), {"id": "bad", "sources": [{"uri": "s3://b/x", "width": -1}]}]})
+    assert all(type(f) is FrameDocument for f in FramesParser().decode(good, Post())["frames"])
+    assert all(type(f) is dict for f in FramesParser().decode(bad, Post())["frames"])
+
+    client = clients["write"]
+    other = dataset_create(dataset_name="cars-2", dataset_project="vision", user=people["owner"])
+    stored = []
+    for target, body in ((dataset, good), (other, bad)):
+        version = client.get(f"/api/datasets/{target.pk}/head/").json()["id"]
+        response = client.post(f"/api/versions/{version}/frames/", body, content_type="application/json")
+        assert response.status_code == 200, response.content
+        result = response.json()
+        assert result["saved"] == 3
+        frames = client.get(f"/api/versions/{version}/frames/?limit=10").json()["frames"]
+        stored.append({f["id"]: {k: v for k, v in f.items() if k not in ("saved", "saved_in_version")} for f in frames})
+    assert result["failures"] == [{"index": 3, "id": "bad", "field": "sources[0].width",
+                                   "reason": "Expected `int` >= 0"}]
+    assert stored[0] == stored[1] and len(stored[0]) == 3
+    assert stored[0]["group"]["sources"][0]["uri"] == "file:///data/left.png"
+    assert stored[0]["group"]["sources"][0]["masks"][0]["id"] == "00"

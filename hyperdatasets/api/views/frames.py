@@ -1,17 +1,20 @@
-"""Frame endpoints. Bulk bodies are parsed with orjson and handed to the services as they are: no serializer
-per frame. A request may hold HYPERDATASETS_FRAMES_MAX_BYTES of JSON (gzip allowed), 50,000 frames."""
+"""Frame endpoints. Bulk bodies are parsed once (a batch to add straight into the frames' msgspec structs,
+others with orjson) and handed to the services as they are: no serializer per frame. A request may hold
+HYPERDATASETS_FRAMES_MAX_BYTES of JSON (gzip allowed), 50,000 frames."""
 
 import orjson
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.selectors import frame_history
 from annotations.services import frame_save
 from hyperdatasets.api import serializers as s
+from hyperdatasets.api.bodies import FramesParser
 from hyperdatasets.api.views.common import BATCH_SEMANTICS, version_for
 from hyperdatasets.exceptions import InvalidInput, NotFound
 from hyperdatasets.selectors.frames import (
@@ -56,6 +59,7 @@ def _meta_value(raw: str | None):
 
 class VersionFramesView(APIView):
     max_body_bytes = settings.HYPERDATASETS_FRAMES_MAX_BYTES
+    parser_classes = [FramesParser, MultiPartParser, FormParser]
 
     @extend_schema(parameters=PAGE_PARAMETERS, responses=s.FramePageOut, operation_id="versions_frames_page")
     def get(self, request, version_id):
