@@ -145,7 +145,9 @@ def render(legs: list[dict], command: str, deletion: list[dict] | None = None) -
         "- **depth D**: a chain of D Published children, each changing 1% of the frames; the flattened copy holds",
         "  the deep version's resolved frames as one root version.",
         "- After bulk loads the bench runs `VACUUM ANALYZE` (PostgreSQL) or `ANALYZE` (SQLite), as autovacuum",
-        "  does after a load, so plans are the steady-state ones.", "",
+        "  does after a load, so plans are the steady-state ones.",
+        "- The targets are set for PostgreSQL, the production database. The SQLite leg (the embedded default)",
+        "  runs the same bench and reports its figures against them, for comparison.", "",
     ]
     for leg in legs:
         n, vendor, depth = leg["frames"], leg["vendor"], leg["depth"]
@@ -154,7 +156,11 @@ def render(legs: list[dict], command: str, deletion: list[dict] | None = None) -
         for key, what, target, passes in FIGURES:
             value = leg[key]
             shown = f"{value * 100:.2f}%" if key == "storage_child_ratio" else _fmt(value)
-            lines.append(f"| {what} | {shown} | {target} | {'meets' if passes(value) else '**misses**'} |")
+            if vendor == "postgresql":
+                verdict = "meets" if passes(value) else "**misses**"
+            else:  # the targets are set for PostgreSQL; this leg's figures are reported against them
+                verdict = "within" if passes(value) else "outside (PostgreSQL's target)"
+            lines.append(f"| {what} | {shown} | {target} | {verdict} |")
         lines += ["", "<details><summary>raw figures</summary>", "", "| figure | value |", "| --- | --- |"]
         lines += [f"| {key} | {_fmt(leg[key])} |" for key in DETAILS + ["leg_s"] if key in leg]
         lines += ["", "</details>", ""]
