@@ -247,10 +247,16 @@ def rows_by_id_probe(table: str, columns: str, condition: str) -> str:
     Each id is one probe of the ``frame_by_id`` index: a lateral subquery the planner cannot flatten
     (``OFFSET 0``). With ``frame_id = ANY(ids)`` the planner, while a bulk load has left its statistics stale,
     picked a bitmap scan of the whole dataset and filtered the ids: 0.7 s per 10k-frame batch at 1M frames,
-    40 ms as probes."""
-    return (f"SELECT r.* FROM unnest(%s::text[]) AS q(fid) CROSS JOIN LATERAL "
+    40 ms as probes. The ids travel as one JSON text (``id_list_param``): a text array of 10k ids was quoted
+    value by value in Python, a tenth of a bulk write's time on the server."""
+    return (f"SELECT r.* FROM jsonb_array_elements_text(%s::jsonb) AS q(fid) CROSS JOIN LATERAL "
             f"(SELECT {columns} FROM {table} e WHERE e.dataset_id = %s AND e.frame_id = q.fid "
             f"AND {condition} OFFSET 0) r")
+
+
+def id_list_param(frame_ids: Iterable[str]) -> str:
+    """The ids parameter of ``rows_by_id_probe``."""
+    return orjson.dumps(list(frame_ids)).decode()
 
 
 def rows_for_ids(version: DatasetVersion, frame_ids: Iterable[str], *, with_documents: bool = False
@@ -270,7 +276,7 @@ def rows_for_ids(version: DatasetVersion, frame_ids: Iterable[str], *, with_docu
         member_sql, member_params = ancestry.member("e.version_id")
         if connection.vendor == "postgresql":
             sql = rows_by_id_probe(FRAME_TABLE, columns, member_sql)
-            params = [chunk, dataset, *member_params]
+            params = [id_list_param(chunk), dataset, *member_params]
         else:
             id_sql, id_params = in_clause("e.frame_id", chunk)
             sql = f"SELECT {columns} FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND {member_sql} AND {id_sql}"

@@ -14,6 +14,7 @@ from hyperdatasets.selectors.frames import (
     ID_CHUNK,
     LABEL_TABLE,
     db_uuid,
+    id_list_param,
     in_clause,
     labels_in_frame_rows,
     rows_by_id_probe,
@@ -133,7 +134,7 @@ def _own_rows(table: str, dataset: Any, version: Any, frame_ids: Sequence[str]):
     if connection.vendor == "postgresql":
         if frame_ids:
             probe = rows_by_id_probe(table, "e.ctid", "e.version_id = %s")
-            yield f"ctid = ANY(ARRAY({probe}))", [list(frame_ids), dataset, version]
+            yield f"ctid = ANY(ARRAY({probe}))", [id_list_param(frame_ids), dataset, version]
         return
     for start in range(0, len(frame_ids), ID_CHUNK):
         id_sql, id_params = in_clause("frame_id", list(frame_ids[start:start + ID_CHUNK]))
