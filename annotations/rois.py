@@ -95,7 +95,7 @@ def _check_shape(shape: str | None, poly: list[float], mask: RoiMask | None) -> 
         raise RoiError("poly", "needs (x, y) pairs, or a meta._type telling the shape")
 
 
-def roi_clean(roi: Roi, index: int, source_ids: list[str], masks_by_source: dict[str, set[str]]) -> Roi:
+def roi_clean(roi: Roi, index: int, source_ids: list[str], masks_by_source: dict[str, set[str]]) -> None:
     """Check the rules between a converted ROI's fields and fill its defaults, in place."""
     if roi.label is None:
         roi.label = []
@@ -133,7 +133,6 @@ def roi_clean(roi: Roi, index: int, source_ids: list[str], masks_by_source: dict
         raise RoiError("label", "a ROI without geometry or mask is a frame label and needs labels")
     if roi.id is None:
         roi.id = f"roi-{index}"  # deterministic: writing the same frame twice gives the same document
-    return roi
 
 
 def roi_labels(rois: list[Roi]) -> list[str]:

@@ -190,8 +190,8 @@ def _source(source: Source, index: int) -> None:
         seen.add(mask.id)
 
 
-_SCALAR_TYPES = {bool: "boolean", int: "number", float: "number", str: "string", list: "array",
-                 tuple: "array", type(None): None}
+# Value types whose JSON type needs no look inside: a meta holding only these can be answered from the cache.
+_FLAT_VALUE_TYPES = frozenset({bool, int, float, str, list, tuple, type(None)})
 _flat_meta_types: dict[tuple, dict[str, str]] = {}
 
 
@@ -223,7 +223,7 @@ def meta_types(meta: dict[str, Any], prefix: str = "", depth: int = 1) -> dict[s
             flat = False
             types[path] = "object"
             types.update(meta_types(value, path + ".", depth + 1))
-    if not prefix and flat and len(_flat_meta_types) < 4096 and all(t in _SCALAR_TYPES for t in key[len(meta):]):
+    if not prefix and flat and len(_flat_meta_types) < 4096 and _FLAT_VALUE_TYPES.issuperset(key[len(meta):]):
         _flat_meta_types[key] = types
     return types
 
