@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
 from django.db import connection
+from psycopg import Copy
 
 from hyperdatasets.frame_documents import CleanFrame
 from hyperdatasets.selectors.frames import (
@@ -31,13 +33,20 @@ def _row_tables() -> tuple[str, ...]:
     return (FRAME_TABLE,) if labels_in_frame_rows() else (FRAME_TABLE, LABEL_TABLE)
 
 
+@contextmanager
+def _copy_in(table: str, columns: Sequence[str]) -> Iterator[Copy]:
+    """A PostgreSQL ``COPY table (columns) FROM STDIN`` on the connection's current transaction."""
+    connection.ensure_connection()
+    with connection.cursor() as wrapper:
+        with wrapper.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            yield copy
+
+
 def _write(table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
     if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        with connection.cursor() as wrapper:
-            with wrapper.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        with _copy_in(table, columns) as copy:
+            for row in rows:
+                copy.write_row(row)
         return
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
     with connection.cursor() as cursor:
@@ -100,11 +109,9 @@ def frame_rows_stream(dataset_id: Any, version_id: Any, frames: Iterable[CleanFr
             yield f
 
     if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        with connection.cursor() as wrapper:
-            with wrapper.cursor.copy(f"COPY {FRAME_TABLE} ({', '.join(FRAME_COLUMNS)}) FROM STDIN") as copy:
-                for chunk in _frame_lines(dataset, version, kept(frames), saved_ms):
-                    copy.write(chunk)
+        with _copy_in(FRAME_TABLE, FRAME_COLUMNS) as copy:
+            for chunk in _frame_lines(dataset, version, kept(frames), saved_ms):
+                copy.write(chunk)
         return written
     _write(FRAME_TABLE, FRAME_COLUMNS, (
         (dataset, version, f.frame_id, f.context_id, f.timestamp, False, f.document_json.decode(),
