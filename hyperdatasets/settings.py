@@ -189,12 +189,18 @@ LOGGING = {
     "loggers": {"azure.core.pipeline.policies.http_logging_policy": {"level": "WARNING"}},
 }
 
-# Media storage: a local folder by default. For S3 (or an S3-compatible server) set
-# HYPERDATASETS_MEDIA_STORAGE=s3 with AWS_STORAGE_BUCKET_NAME, and AWS_S3_ENDPOINT_URL where needed.
+# Media storage: a local folder by default; HYPERDATASETS_MEDIA_STORAGE picks another django-storages backend:
+# - s3: AWS_STORAGE_BUCKET_NAME, and AWS_S3_ENDPOINT_URL for an S3-compatible server;
+# - gcs: GS_BUCKET_NAME (credentials from GOOGLE_APPLICATION_CREDENTIALS or the environment's default;
+#   STORAGE_EMULATOR_HOST for an emulator);
+# - azure: AZURE_CONTAINER with AZURE_CONNECTION_STRING, or AZURE_ACCOUNT_NAME and AZURE_ACCOUNT_KEY.
+# Each takes a key prefix: AWS_LOCATION, GS_LOCATION, AZURE_LOCATION.
 HYPERDATASETS_UPLOAD_MAX_BYTES = int(os.environ.get("HYPERDATASETS_UPLOAD_MAX_BYTES", 512 * 1024 * 1024))
 _MEDIA_BACKENDS = {
     "local": "django.core.files.storage.FileSystemStorage",
     "s3": "storages.backends.s3.S3Storage",
+    "gcs": "storages.backends.gcloud.GoogleCloudStorage",
+    "azure": "storages.backends.azure_storage.AzureStorage",
 }
 STORAGES = {
     "default": {"BACKEND": _MEDIA_BACKENDS[os.environ.get("HYPERDATASETS_MEDIA_STORAGE", "local")]},
@@ -207,6 +213,14 @@ HYPERDATASETS_SIGNED_URL_SECONDS = int(os.environ.get("HYPERDATASETS_SIGNED_URL_
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME")
 AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL")
 AWS_LOCATION = os.environ.get("AWS_LOCATION", "")
+GS_BUCKET_NAME = os.environ.get("GS_BUCKET_NAME")
+GS_PROJECT_ID = os.environ.get("GS_PROJECT_ID")
+GS_LOCATION = os.environ.get("GS_LOCATION", "")
+AZURE_CONTAINER = os.environ.get("AZURE_CONTAINER")
+AZURE_CONNECTION_STRING = os.environ.get("AZURE_CONNECTION_STRING")
+AZURE_ACCOUNT_NAME = os.environ.get("AZURE_ACCOUNT_NAME")
+AZURE_ACCOUNT_KEY = os.environ.get("AZURE_ACCOUNT_KEY")
+AZURE_LOCATION = os.environ.get("AZURE_LOCATION", "")
 AWS_DEFAULT_ACL = None
 AWS_QUERYSTRING_AUTH = True
 

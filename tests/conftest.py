@@ -56,6 +56,30 @@ def s3_server():
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def gcs_server():
+    """gcp-storage-emulator: a real HTTP endpoint speaking the GCS JSON API."""
+    from tests.deletion import servers
+
+    process, url = servers.gcs_emulator()
+    try:
+        yield url
+    finally:
+        servers.stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def azure_server():
+    """Azurite's blob service (from npm): a real endpoint speaking the Azure Blob protocol."""
+    from tests.deletion import servers
+
+    process, endpoint = servers.azurite()
+    try:
+        yield endpoint
+    finally:
+        servers.stop_process(process)
+
+
 @pytest.fixture
 def s3_bucket(s3_server):
     import uuid

@@ -75,3 +75,56 @@ def test_relative_path_kept_and_checked(tmp_path, settings):
     for bad in ("/etc/passwd", "raw/../../x.png", "raw//x.png", "./x.png"):
         with pytest.raises(InvalidInput, match="path"):
             upload_store(dataset, kind="source", filename="a.png", fileobj=_png(), size=10, path=bad)
+
+
+def _storages(backend: str) -> dict:
+    return {"default": {"BACKEND": backend},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+def test_gcs_upload_through_django_storages(gcs_server, monkeypatch):
+    """HYPERDATASETS_MEDIA_STORAGE=gcs: the file lands in the bucket (gcp-storage-emulator), under GS_LOCATION."""
+    import uuid
+
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage as gcs
+
+    from hyperdatasets.settings import _MEDIA_BACKENDS
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server)
+    client = gcs.Client(project="test", credentials=AnonymousCredentials(), client_options={"api_endpoint": gcs_server})
+    bucket = client.create_bucket(f"up-{uuid.uuid4().hex[:10]}").name
+    dataset = dataset_create(dataset_name="up-gcs")
+    with override_settings(STORAGES=_storages(_MEDIA_BACKENDS["gcs"]), GS_BUCKET_NAME=bucket, GS_LOCATION="media",
+                           GS_CREDENTIALS=AnonymousCredentials(), GS_PROJECT_ID="test"):
+        image = _png(8, 4)
+        stored = upload_store(dataset, kind="preview", filename="p.png", fileobj=image, size=len(image.getvalue()),
+                              path="cam1/p.png")
+    assert stored.uri == f"gs://{bucket}/media/datasets/{dataset.pk}/previews/cam1/p.png"
+    assert client.bucket(bucket).blob(stored.uri[len(f"gs://{bucket}/"):]).download_as_bytes() == image.getvalue()
+    assert (stored.width, stored.height, stored.content_type) == (8, 4, "image/png")
+
+
+def test_azure_upload_through_django_storages(azure_server):
+    """HYPERDATASETS_MEDIA_STORAGE=azure: the file lands in the container (Azurite), under AZURE_LOCATION."""
+    import uuid
+
+    from azure.storage.blob import BlobServiceClient
+
+    from hyperdatasets.settings import _MEDIA_BACKENDS
+    from tests.deletion.servers import azurite_connection_string
+
+    connection_string = azurite_connection_string(azure_server)
+    container = BlobServiceClient.from_connection_string(connection_string).create_container(
+        f"up-{uuid.uuid4().hex[:10]}")
+    dataset = dataset_create(dataset_name="up-azure")
+    with override_settings(STORAGES=_storages(_MEDIA_BACKENDS["azure"]), AZURE_CONTAINER=container.container_name,
+                           AZURE_CONNECTION_STRING=connection_string, AZURE_LOCATION="media"):
+        image = _png(6, 2)
+        stored = upload_store(dataset, kind="source", filename="s.png", fileobj=image, size=len(image.getvalue()),
+                              path="raw/s.png")
+    assert stored.uri == f"azure://{container.container_name}/media/datasets/{dataset.pk}/sources/raw/s.png"
+    key = stored.uri[len(f"azure://{container.container_name}/"):]
+    assert container.download_blob(key).readall() == image.getvalue()
+    result = frames_upsert(version_head(dataset), [{"sources": [{"uri": stored.uri}]}])
+    assert result.failures == []

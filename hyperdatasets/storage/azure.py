@@ -78,7 +78,7 @@ class AzureProvider(StorageProvider):
         return type(storage).__module__.startswith("storages.backends.azure")
 
     def uri_for(self, storage: Storage, name: str) -> str:
-        return f"azure://{storage.azure_container}/{name}"
+        return f"azure://{storage.azure_container}/{storage._get_valid_path(name)}"  # with AZURE_LOCATION
 
     def browser_url(self, uri: str) -> str | None:
         from azure.storage.blob import BlobSasPermissions, generate_blob_sas

@@ -13,6 +13,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.core.files.storage import Storage
+from storages.utils import clean_name
 
 from hyperdatasets.storage.base import StorageProvider
 from hyperdatasets.storage.credentials import Credentials, credentials_for
@@ -72,7 +73,8 @@ class GCSProvider(StorageProvider):
         return type(storage).__module__.startswith("storages.backends.gcloud")
 
     def uri_for(self, storage: Storage, name: str) -> str:
-        return f"gs://{storage.bucket_name}/{name}"
+        key = storage._normalize_name(clean_name(name))  # with the storage's GS_LOCATION prefix
+        return f"gs://{storage.bucket_name}/{key}"
 
     def browser_url(self, uri: str) -> str | None:
         from urllib.parse import quote

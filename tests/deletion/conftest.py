@@ -12,24 +12,6 @@ from hyperdatasets.storage.credentials import encrypt_secret
 from tests.deletion import servers
 
 
-@pytest.fixture(scope="session")
-def gcs_server():
-    process, url = servers.gcs_emulator()
-    try:
-        yield url
-    finally:
-        servers.stop_process(process)
-
-
-@pytest.fixture(scope="session")
-def azure_server():
-    process, endpoint = servers.azurite()
-    try:
-        yield endpoint
-    finally:
-        servers.stop_process(process)
-
-
 class Stores:
     """One fresh bucket in each store, with a credential row pointing at it (as an admin would add)."""
 
