@@ -58,4 +58,4 @@ def screenshot(page, name: str) -> None:
 
 
 # The stores and workers of the deletion tests, for the delete flow in the browser.
-from tests.deletion.conftest import azure_server, gcs_server, start_worker, stores  # noqa: E402, F401
+from tests.deletion.conftest import start_worker, stores  # noqa: E402, F401
