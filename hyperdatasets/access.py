@@ -34,6 +34,7 @@ POLICY: dict[str, Role] = {
     "dataset.change": Role.WRITE,
     "dataset.delete": Role.ADMIN,
     "dataset.delete_sources": Role.ADMIN,
+    "dataset.move_out": Role.ADMIN,
     "version.view": Role.READ,
     "version.create": Role.WRITE,
     "version.change": Role.WRITE,
@@ -149,6 +150,39 @@ def require_dataset(user, dataset: Dataset, action: str) -> None:
 
 def require_project(user, project: Project, action: str) -> None:
     require(user, project_role(user, project), action, f"project {project.name!r}")
+
+
+def projects_open_to(user) -> QuerySet[Project]:
+    """The projects ``user`` may add datasets to (or move datasets into)."""
+    if not _signed_in(user):
+        return Project.objects.none()
+    if user.is_superuser:
+        return Project.objects.all()
+    writers = [r.value for r, role in _ROLE_OF.items() if role >= POLICY["project.add_dataset"]]
+    granted = ProjectAccessRule.objects.filter(Q(user=user) | Q(group__user=user), role__in=writers)
+    return Project.objects.filter(pk__in=granted.values("project_id"))
+
+
+def may_move_out(user, dataset: Dataset, role: Role | None = None) -> bool:
+    """Admin of the dataset's project (of a dataset outside projects: its creator; superusers everywhere).
+    Staff status adds nothing: it opens the admin site, where the project roles apply as everywhere."""
+    role = dataset_role(user, dataset) if role is None else role
+    return role >= POLICY["dataset.move_out"]
+
+
+def require_dataset_move(user, dataset: Dataset, target: Project | None) -> None:
+    """Moving a dataset takes it out of where it is and puts it somewhere else: the first needs admin on
+    the dataset's project (``may_move_out``), the second write on the target project. Leaving it where it
+    is needs nothing."""
+    if (target.pk if target is not None else None) == dataset.project_id:
+        return
+    role = dataset_role(user, dataset)
+    if not may_move_out(user, dataset, role):
+        require(user, role, "dataset.move_out", f"dataset {dataset.name!r}")
+    if target is not None:
+        if not visible_projects(user).filter(pk=target.pk).exists():
+            raise NotFound(f"project {target.pk} does not exist")
+        require_project(user, target, "project.add_dataset")
 
 
 def require_create_in_project(user, project_name: str | None) -> None:

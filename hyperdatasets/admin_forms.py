@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from django import forms
 from django.db import transaction
+from django.db.models import Q
 
+from hyperdatasets.access import projects_open_to, require_create_in_project, require_dataset_move
 from hyperdatasets.exceptions import ServiceError
 from hyperdatasets.models import Dataset, DatasetVersion, Project, StorageCredential, VersionStatus
 from hyperdatasets.services.datasets import dataset_create, dataset_update
@@ -74,6 +76,11 @@ class DatasetForm(ServiceFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if not self.instance._state.adding:
             self.fields["tags_text"].initial = ", ".join(dataset_tags_get(self.instance))
+        if "project" in self.fields and self.user is not None:
+            # Only where the user may put a dataset, and where it is now.
+            open_to = projects_open_to(self.user).values("pk")
+            self.fields["project"].queryset = Project.objects.filter(
+                Q(pk__in=open_to) | Q(pk=self.instance.project_id))
 
     def _tags(self) -> list[str]:
         return [t.strip() for t in self.cleaned_data.get("tags_text", "").split(",") if t.strip()]
@@ -82,14 +89,17 @@ class DatasetForm(ServiceFormMixin, forms.ModelForm):
         data = self.cleaned_data
         project = data.get("project")
         if self.instance._state.adding:
+            require_create_in_project(self.user, project.name if project else None)
             dataset = dataset_create(
                 dataset_name=data["name"], dataset_project=project.name if project else None,
                 description=data["description"], metadata=data["metadata"], is_example=data["is_example"],
                 raise_if_exists=True, user=self.user,
             )
         else:
+            current = Dataset.objects.select_related("project").get(pk=self.instance.pk)
+            require_dataset_move(self.user, current, project)
             dataset = dataset_update(
-                Dataset.objects.get(pk=self.instance.pk), name=data["name"], description=data["description"],
+                current, name=data["name"], description=data["description"],
                 metadata=data["metadata"], project=project, move_project=True,
             )
             if dataset.is_example != data["is_example"]:

@@ -11,9 +11,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from hyperdatasets.access import require_dataset
-from hyperdatasets.exceptions import InvalidInput, ServiceError
+from hyperdatasets.access import require_dataset, require_dataset_move, visible_projects
+from hyperdatasets.exceptions import InvalidInput, NotFound, ServiceError
 from hyperdatasets.models import DatasetVersion
+from hyperdatasets.selectors.datasets import parse_uuid
 from hyperdatasets.services.datasets import dataset_delete, dataset_update
 from hyperdatasets.services.snapshots import snapshot_create
 from hyperdatasets.services.tags import dataset_tags_set
@@ -80,8 +81,20 @@ def _edit(request, dataset):
     return "Saved."
 
 
+def _move(request, dataset):
+    chosen = request.POST.get("project", "").strip()
+    target = None
+    if chosen:
+        target = visible_projects(request.user).filter(pk=parse_uuid("project", chosen)).first()
+        if target is None:
+            raise NotFound(f"project {chosen} does not exist")
+    require_dataset_move(request.user, dataset, target)
+    dataset_update(dataset, project=target, move_project=True)
+    return f"Moved to {f'project {target.name!r}' if target else 'no project'}."
+
+
 ACTIONS = {"snapshot": _snapshot, "child": _child, "publish": _publish, "delete-version": _delete_version,
-           "edit": _edit}
+           "edit": _edit, "move": _move}
 
 
 @login_required

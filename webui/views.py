@@ -10,7 +10,9 @@ from hyperdatasets.access import (
     POLICY,
     Role,
     dataset_role,
+    may_move_out,
     project_roles,
+    projects_open_to,
     require_create_in_project,
     visible_datasets,
     visible_projects,
@@ -101,6 +103,9 @@ def dataset_detail(request: HttpRequest, dataset_id) -> HttpResponse:
         "can_snapshot": role >= POLICY["version.snapshot"] and len(drafts) == 1 and leaves == {drafts[0].pk},
         "published": [v for v in versions if v.is_published], "drafts": drafts,
         "tag_text": ", ".join(t.name for t in dataset.tags.all()),
+        # Moving out needs admin here (or staff); the targets are the projects the user may write in.
+        "can_move": may_move_out(request.user, dataset, role),
+        "move_targets": projects_open_to(request.user).exclude(pk=dataset.project_id).order_by("name"),
         "metadata_text": json.dumps(dataset.metadata, indent=2, sort_keys=True),
     })
 

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Permission
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -6,7 +7,7 @@ from hyperdatasets.models import AccessRole
 from hyperdatasets.services.datasets import dataset_create
 from hyperdatasets.services.projects import project_create, project_rule_set
 
-ROLES = ["anonymous", "outsider", "read", "write", "admin", "superuser"]
+ROLES = ["anonymous", "outsider", "read", "write", "admin", "staff", "superuser"]
 
 
 @pytest.fixture
@@ -28,6 +29,9 @@ def people(django_user_model):
         for name in ("owner", "outsider", "reader", "writer", "admin")
     }
     users["superuser"] = django_user_model.objects.create_superuser(username="root", password="pw-root-123")
+    # Staff: may use the admin site, holds every model permission of the app, and no rule on 'vision'.
+    users["staff"] = django_user_model.objects.create_user(username="staff", password="pw-staff-123", is_staff=True)
+    users["staff"].user_permissions.add(*Permission.objects.filter(content_type__app_label="hyperdatasets"))
     project = project_create(name="vision", user=users["owner"])
     project_rule_set(project, role=AccessRole.READ, user=users["reader"])
     project_rule_set(project, role=AccessRole.WRITE, user=users["writer"])
@@ -43,6 +47,7 @@ def clients(people, make_client):
         "read": make_client(people["reader"]),
         "write": make_client(people["writer"]),
         "admin": make_client(people["admin"]),
+        "staff": make_client(people["staff"]),
         "superuser": make_client(people["superuser"]),
     }
 

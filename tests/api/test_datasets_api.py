@@ -90,15 +90,15 @@ def test_lookup_by_name_rules(clients, people, dataset):
 
 
 def test_patch_rename_describe_move(clients, people, dataset):
-    other = clients["write"].post("/api/projects/", {"name": "other"}, format="json").json()
+    other = clients["admin"].post("/api/projects/", {"name": "other"}, format="json").json()
     response = clients["write"].patch(f"/api/datasets/{dataset.pk}/", {"name": "autos", "description": "new",
                                                                      "metadata": {"k": 1}}, format="json")
     assert response.status_code == 200 and response.json()["name"] == "autos"
-    moved = clients["write"].patch(f"/api/datasets/{dataset.pk}/", {"project_id": other["id"]}, format="json")
+    moved = clients["admin"].patch(f"/api/datasets/{dataset.pk}/", {"project_id": other["id"]}, format="json")
     assert moved.status_code == 200 and moved.json()["project"]["name"] == "other"
     # No longer in the reader's project: invisible to them.
     assert clients["read"].patch(f"/api/datasets/{dataset.pk}/", {"name": "x"}, format="json").status_code == 404
-    out = clients["write"].patch(f"/api/datasets/{dataset.pk}/", {"project_id": None}, format="json")
+    out = clients["admin"].patch(f"/api/datasets/{dataset.pk}/", {"project_id": None}, format="json")
     assert out.json()["project"] is None
     # Outside any project every signed-in user may write.
     assert clients["read"].patch(f"/api/datasets/{dataset.pk}/", {"name": "x"}, format="json").status_code == 200

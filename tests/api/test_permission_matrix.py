@@ -93,6 +93,7 @@ GRANTED = {
     "read": {Need.PUBLIC, Need.SIGNED_IN, Need.READ},
     "write": {Need.PUBLIC, Need.SIGNED_IN, Need.READ, Need.WRITE},
     "admin": set(Need),
+    "staff": {Need.PUBLIC, Need.SIGNED_IN},  # staff rights are the admin site's, not a project role
     "superuser": set(Need),
 }
 
@@ -152,7 +153,7 @@ def test_permission(endpoint, role, clients, ctx):
         assert status not in (401, 403, 404) and status < 500, (status, getattr(response, "content", b"")[:300])
     elif role == "anonymous":
         assert status == 401, status
-    elif role == "outsider" or need is Need.READ:
+    elif role in ("outsider", "staff") or need is Need.READ:
         assert status == 404, status  # cannot see it: not found, not forbidden
     else:
         assert status == 403, status

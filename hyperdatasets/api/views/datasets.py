@@ -4,7 +4,12 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hyperdatasets.access import require_create_in_project, require_project, visible_datasets, visible_projects
+from hyperdatasets.access import (
+    require_create_in_project,
+    require_dataset_move,
+    visible_datasets,
+    visible_projects,
+)
 from hyperdatasets.api import serializers as s
 from hyperdatasets.api.views.common import NameCursorPagination, dataset_for, paginate, parsed, query_bool
 from hyperdatasets.exceptions import NotFound
@@ -93,9 +98,8 @@ class DatasetDetailView(APIView):
             target = visible_projects(request.user).filter(pk=data["project_id"]).first()
             if target is None:
                 raise NotFound(f"project {data['project_id']} does not exist")
-            require_project(request.user, target, "project.add_dataset")
-        if move and dataset.project_id is not None and (target is None or target.pk != dataset.project_id):
-            require_project(request.user, dataset.project, "project.add_dataset")
+        if move:
+            require_dataset_move(request.user, dataset, target)
         dataset_update(dataset, name=data.get("name"), description=data.get("description"),
                        metadata=data.get("metadata"), project=target, move_project=move)
         return Response(_dataset_out(request, dataset.pk))
