@@ -28,6 +28,7 @@ from hyperdatasets.models import (
     Project,
     ProjectAccessRule,
     StorageCredential,
+    StorageLocation,
     VersionStatus,
 )
 from hyperdatasets.selectors.deletion import deletion_job_errors
@@ -49,6 +50,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class SuperuserOnlyAdmin(admin.ModelAdmin):
+    """Server-wide settings kept in the database (storage credentials and locations): superusers only."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    has_add_permission = has_change_permission = has_delete_permission = (
+        lambda self, request, obj=None: request.user.is_superuser)
 
 
 class ServiceSavingAdmin(admin.ModelAdmin):
@@ -295,17 +309,18 @@ class DeletionJobAdmin(ReadOnlyAdmin):
 
 
 @admin.register(StorageCredential)
-class StorageCredentialAdmin(admin.ModelAdmin):
+class StorageCredentialAdmin(SuperuserOnlyAdmin):
     """Per-bucket credentials, for superusers only. The secret is write-only: it is never shown back."""
 
     form = StorageCredentialForm
     list_display = ["__str__", "endpoint_url", "region", "has_secret", "updated"]
 
-    def has_module_permission(self, request):
-        return request.user.is_superuser
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
+@admin.register(StorageLocation)
+class StorageLocationAdmin(SuperuserOnlyAdmin):
+    """The buckets, containers and folders whose objects the pages may show, per project or for all; for
+    superusers only, beside the credentials that sign their links."""
 
-    has_add_permission = has_change_permission = has_delete_permission = (
-        lambda self, request, obj=None: request.user.is_superuser)
+    list_display = ["provider", "location", "project", "created"]
+    list_filter = ["provider", "project"]
+    search_fields = ["location", "project__name"]

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hyperdatasets.content_security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -206,8 +207,9 @@ STORAGES = {
     "default": {"BACKEND": _MEDIA_BACKENDS[os.environ.get("HYPERDATASETS_MEDIA_STORAGE", "local")]},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-# Pages show local files (file://) only from MEDIA_ROOT and these folders (os.pathsep-separated), and cloud
-# objects through signed URLs that expire after this many seconds.
+# Pages show a dataset's own uploads, objects in the storage locations registered in the admin, and local
+# files under these folders (os.pathsep-separated, for every project); links expire after this many seconds.
+# See docs/security.md.
 HYPERDATASETS_LOCAL_ROOTS = [p for p in os.environ.get("HYPERDATASETS_LOCAL_ROOTS", "").split(os.pathsep) if p]
 HYPERDATASETS_SIGNED_URL_SECONDS = int(os.environ.get("HYPERDATASETS_SIGNED_URL_SECONDS", 900))
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME")
@@ -221,6 +223,8 @@ AZURE_CONNECTION_STRING = os.environ.get("AZURE_CONNECTION_STRING")
 AZURE_ACCOUNT_NAME = os.environ.get("AZURE_ACCOUNT_NAME")
 AZURE_ACCOUNT_KEY = os.environ.get("AZURE_ACCOUNT_KEY")
 AZURE_LOCATION = os.environ.get("AZURE_LOCATION", "")
+# boto3 asks the EC2 instance metadata endpoint for credentials only where this is set to false.
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 AWS_DEFAULT_ACL = None
 AWS_QUERYSTRING_AUTH = True
 

@@ -6,7 +6,7 @@ from django.test import override_settings
 
 from hyperdatasets.examples import STREET
 from hyperdatasets.models import DatasetVersion
-from hyperdatasets.storage.local import LocalProvider
+from hyperdatasets.storage.serving import FileLinks
 
 pytestmark = pytest.mark.django_db
 
@@ -54,11 +54,12 @@ def test_keyset_load_more(client, superuser, street, monkeypatch):
 def test_file_links_are_signed_and_confined(client, superuser, street, tmp_path):
     client.force_login(superuser)
     assert client.get("/files/not-a-signature/").status_code == 404
-    outside = tmp_path / "secret.txt"
-    outside.write_text("no")
-    assert LocalProvider().browser_url(f"file://{outside}") is None  # outside the configured folders
+    outside = tmp_path / "secret.png"
+    outside.write_bytes(b"no")
+    dataset = street["Current"].dataset
+    assert FileLinks(superuser, dataset).url(f"file://{outside}") is None  # outside the configured folders
     with override_settings(HYPERDATASETS_LOCAL_ROOTS=[str(tmp_path)]):
-        url = LocalProvider().browser_url(f"file://{outside}")
+        url = FileLinks(superuser, dataset).url(f"file://{outside}")
         assert client.get(url).status_code == 200
     assert client.get(url).status_code == 404  # folder no longer configured: refused again
     client.logout()

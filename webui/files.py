@@ -1,38 +1,34 @@
-"""Files shown in pages: signed links for local files, presigned URLs for cloud objects."""
+"""Local files shown in pages, through links made for one user (``hyperdatasets.storage.serving``).
+
+User content is never active content on this origin: only raster images and videos are sent with their
+own type; everything else is a download. Every file response forbids sniffing and runs sandboxed.
+"""
 
 from __future__ import annotations
 
-import mimetypes
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.http import FileResponse, Http404, HttpRequest
 
-from hyperdatasets.storage import provider_for_uri
-from hyperdatasets.storage.local import FILE_SIGNING_SALT, local_path
-
-
-def browser_url(uri: str | None) -> str | None:
-    """What an <img> may load for a source, preview or mask URI; None when it cannot be shown."""
-    if not uri:
-        return None
-    if uri.startswith("https://"):
-        return uri
-    provider = provider_for_uri(uri)
-    return provider.browser_url(uri) if provider is not None else None
+from hyperdatasets.access import visible_datasets
+from hyperdatasets.storage.serving import FILE_CSP, FileLinks, link_open, served_content_type
 
 
 @login_required
 def signed_file(request: HttpRequest, token: str) -> FileResponse:
-    """Serve a local file whose link this server signed for a page (never an arbitrary path)."""
-    try:
-        raw = signing.loads(token, salt=FILE_SIGNING_SALT, max_age=settings.HYPERDATASETS_SIGNED_URL_SECONDS)
-    except signing.BadSignature:
-        raise Http404("link expired or invalid") from None
-    path = local_path("file://" + raw)  # checked again: the folders may have changed since signing
+    """Serve a local file whose link this server made for this user (never an arbitrary path)."""
+    link = link_open(token)
+    if link is None or link.user_id != request.user.pk:
+        raise Http404("link expired or invalid")
+    dataset = visible_datasets(request.user).filter(pk=link.dataset_id).first()
+    if dataset is None:
+        raise Http404("link expired or invalid")
+    path = FileLinks(request.user, dataset).local_file(link.path)  # checked again: locations may have changed
     if path is None:
         raise Http404("file not available")
-    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return FileResponse(open(Path(path), "rb"), content_type=content_type)
+    content_type, inline = served_content_type(path)
+    response = FileResponse(open(path, "rb"), content_type=content_type, as_attachment=not inline,
+                            filename=path.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = FILE_CSP
+    response["Cache-Control"] = "private, max-age=300"
+    return response

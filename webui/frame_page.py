@@ -13,7 +13,7 @@ from django.shortcuts import render
 from annotations.editor import editor_context
 from annotations.rois import POLY_PART_SEPARATOR
 from hyperdatasets.selectors.frames import cursor_encode, frame_with_revision, frames_page
-from webui.files import browser_url
+from hyperdatasets.storage.serving import FileLinks
 from webui.lookups import visible_version_or_404
 from webui.version_page import MASK_PALETTE, mask_legend
 
@@ -48,13 +48,13 @@ def roi_shapes(roi: dict) -> dict:
     return shape
 
 
-def _source_view(source: dict, rois: list[dict]) -> dict:
+def _source_view(source: dict, rois: list[dict], links: FileLinks) -> dict:
     own = [r for r in rois if source["id"] in r.get("sources", [source["id"]])]
     drawn = [roi_shapes(r) for r in own if r["poly"]]
     return {
-        "id": source["id"], "url": browser_url(source["uri"]), "uri": source["uri"],
+        "id": source["id"], "url": links.url(source["uri"]), "uri": source["uri"],
         "width": source.get("width") or 0, "height": source.get("height") or 0, "shapes": drawn,
-        "masks": [{"id": m["id"], "url": browser_url(m["uri"])} for m in source.get("masks", [])],
+        "masks": [{"id": m["id"], "url": links.url(m["uri"])} for m in source.get("masks", [])],
     }
 
 
@@ -68,7 +68,8 @@ def frame_detail(request: HttpRequest, version_id, frame_id: str) -> HttpRespons
     key = cursor_encode(frame["context_id"], frame["timestamp"], frame["id"])
     following = frames_page(version, cursor=key, limit=1).frames
     preceding = frames_page(version, cursor=key, limit=1, backward=True).frames
-    sources = [_source_view(s, frame["rois"]) for s in frame["sources"]]
+    links = FileLinks(request.user, version.dataset)
+    sources = [_source_view(s, frame["rois"], links) for s in frame["sources"]]
     chosen = next((s for s in sources if s["id"] == request.GET.get("source")), sources[0])
     legend = mask_legend(version)
     return render(request, "webui/frame_detail.html", {

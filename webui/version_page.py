@@ -16,7 +16,7 @@ from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.selectors.datasets import parse_uuid
 from hyperdatasets.selectors.frames import frames_get, frames_page, version_label_stats, versions_diff
 from hyperdatasets.selectors.versions import version_list
-from webui.files import browser_url
+from hyperdatasets.storage.serving import FileLinks
 from webui.lookups import visible_version_or_404
 
 PAGE_SIZE = 48
@@ -32,15 +32,15 @@ def mask_legend(version) -> list[dict]:
             for i, e in enumerate(entries)]
 
 
-def thumbnail(frame: dict, version_id) -> dict:
+def thumbnail(frame: dict, version_id, links: FileLinks) -> dict:
     source = frame["sources"][0]
     shown = (source.get("preview") or {}).get("uri") or source["uri"]
     labels = sorted({label for roi in frame["rois"] for label in roi["label"]})
-    return {"id": frame["id"], "url": browser_url(shown), "labels": labels, "sources": len(frame["sources"]),
+    return {"id": frame["id"], "url": links.url(shown), "labels": labels, "sources": len(frame["sources"]),
             "context_id": frame["context_id"], "version_id": version_id}
 
 
-def _diff(version, other) -> dict:
+def _diff(version, other, links: FileLinks) -> dict:
     changes = {"added": [], "removed": [], "modified": []}
     counts = {"added": 0, "removed": 0, "modified": 0}
     for change, fid in versions_diff(version, other):
@@ -51,7 +51,7 @@ def _diff(version, other) -> dict:
     for change, ids in changes.items():
         holder = version if change == "removed" else other
         found = frames_get(holder, ids)
-        shown[change] = [thumbnail(found[i], holder.pk) for i in ids if i in found]
+        shown[change] = [thumbnail(found[i], holder.pk, links) for i in ids if i in found]
     return {"other": other, "counts": counts, "shown": shown}
 
 
@@ -73,7 +73,8 @@ def version_detail(request: HttpRequest, version_id) -> HttpResponse:
         page = frames_page(version, cursor=params.get("cursor") or None, limit=PAGE_SIZE, **filters)
     except InvalidInput as exc:
         error, page = exc.message, None
-    frames = [thumbnail(f, version.pk) for f in page.frames] if page else []
+    links = FileLinks(request.user, version.dataset)
+    frames = [thumbnail(f, version.pk, links) for f in page.frames] if page else []
     context = {"version": version, "dataset": version.dataset, "frames": frames,
                "next_cursor": page.next_cursor if page else None, "error": error, "filters": params}
     if params.get("partial"):
@@ -97,5 +98,5 @@ def version_detail(request: HttpRequest, version_id) -> HttpResponse:
         if other is None:
             context["error"] = "the version to compare with was not found in this dataset"
         else:
-            context["diff"] = _diff(version, other)
+            context["diff"] = _diff(version, other, links)
     return render(request, "webui/version_detail.html", context)

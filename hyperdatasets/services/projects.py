@@ -9,6 +9,13 @@ from hyperdatasets.models import AccessRole, Project, ProjectAccessRule
 from hyperdatasets.validation import clean_name, clean_text
 
 
+def _name_taken(name: str) -> AlreadyExists:
+    # Project names are unique on the server, and the project holding one may be invisible to the caller:
+    # the refusal neither confirms nor denies that a project of that name exists.
+    return AlreadyExists(f"project name {name!r} is not available; choose another",
+                         details={"name": ["is not available"]})
+
+
 def project_create(*, name: str, description: str = "", user=None, raise_if_exists: bool = False) -> Project:
     """Create a project; an existing name returns that project unless ``raise_if_exists``."""
     name = clean_name("project_name", name)
@@ -16,7 +23,7 @@ def project_create(*, name: str, description: str = "", user=None, raise_if_exis
     existing = Project.objects.filter(name=name).first()
     if existing is not None:
         if raise_if_exists:
-            raise AlreadyExists(f"project {name!r} already exists")
+            raise _name_taken(name)
         return existing
     try:
         with transaction.atomic():
@@ -27,7 +34,7 @@ def project_create(*, name: str, description: str = "", user=None, raise_if_exis
     except IntegrityError:
         # Lost a race with a concurrent create of the same name.
         if raise_if_exists:
-            raise AlreadyExists(f"project {name!r} already exists") from None
+            raise _name_taken(name) from None
         return Project.objects.get(name=name)
 
 
@@ -44,7 +51,7 @@ def project_update(project: Project, *, name: str | None = None, description: st
     with transaction.atomic():
         locked = Project.objects.select_for_update().get(pk=project.pk)
         if "name" in fields and Project.objects.filter(name=fields["name"]).exclude(pk=locked.pk).exists():
-            raise AlreadyExists(f"project {fields['name']!r} already exists")
+            raise _name_taken(fields["name"])
         for field, value in fields.items():
             setattr(locked, field, value)
         locked.save()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from functools import partial
+from functools import lru_cache, partial
 
 from django.core.files.storage import Storage
 from storages.utils import clean_name
@@ -14,21 +14,42 @@ _RETRY_CODES = {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeo
 _GONE_CODES = {"NoSuchKey", "NoSuchBucket", "NoSuchVersion", "404"}
 
 
-def s3_client(credentials: Credentials, *, max_pool_connections: int = 10):
-    import boto3
-    from botocore.config import Config
+_ENVIRONMENT_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+
+
+def _session_and_client(credentials: Credentials, max_pool_connections: int):
+    import os
+
     from django.conf import settings
 
-    kwargs = {}
-    endpoint = credentials.endpoint_url or settings.AWS_S3_ENDPOINT_URL
-    if endpoint:
-        kwargs["endpoint_url"] = endpoint
-    if credentials.access_key:
-        kwargs.update(aws_access_key_id=credentials.access_key, aws_secret_access_key=credentials.secret)
+    endpoint = credentials.endpoint_url or settings.AWS_S3_ENDPOINT_URL or ""
+    environment = () if credentials.access_key else tuple(os.environ.get(k) for k in _ENVIRONMENT_KEYS)
+    return _session_client(credentials, endpoint, max_pool_connections, environment)
+
+
+@lru_cache(maxsize=64)
+def _session_client(credentials: Credentials, endpoint: str, max_pool_connections: int, environment: tuple):
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.session.Session(aws_access_key_id=credentials.access_key or None,
+                                    aws_secret_access_key=credentials.secret or None)
     # botocore retries a throttled call once; the deletion job's own backoff takes over after that.
     config = Config(retries={"mode": "standard", "max_attempts": 2}, max_pool_connections=max_pool_connections,
                     region_name=credentials.region or None)
-    return boto3.client("s3", config=config, **kwargs)
+    client = session.client("s3", config=config, endpoint_url=endpoint or None)
+    return session, client
+
+
+def s3_client(credentials: Credentials, *, max_pool_connections: int = 10):
+    """One client per credentials and endpoint, kept for the process (boto3 clients are thread-safe and
+    costly to build). Without credentials of its own it takes the environment's; the instance metadata
+    endpoint is asked only where AWS_EC2_METADATA_DISABLED is set to false (settings)."""
+    return _session_and_client(credentials, max_pool_connections)[1]
+
+
+def has_s3_credentials(credentials: Credentials) -> bool:
+    return _session_and_client(credentials, 10)[0].get_credentials() is not None
 
 
 def _delete_objects(client, bucket: str, keys: list[str]) -> dict[str, KeyResult]:
@@ -78,7 +99,10 @@ class S3Provider(StorageProvider):
         bucket, _, key = uri[len("s3://"):].partition("/")
         if not bucket or not key:
             return None
-        client = s3_client(credentials_for("s3", bucket))
+        credentials = credentials_for("s3", bucket)
+        if not has_s3_credentials(credentials):
+            return None
+        client = s3_client(credentials)
         return client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
                                              ExpiresIn=settings.HYPERDATASETS_SIGNED_URL_SECONDS)
 
