@@ -35,6 +35,12 @@ MAX_META_DEPTH = 32  # objects in a frame's searchable meta
 # Returned with every frame and ignored on the way back in, so a fetched frame can be written again.
 READ_ONLY_KEYS = frozenset({"saved", "saved_in_version"})
 DEFAULT_SOURCE_ID = "default"
+# Numbers in free-form JSON (meta, meta_blob, source and ROI meta): IEEE doubles, or integers within this
+# bound, which every JSON reader of the stack (orjson, msgspec, PostgreSQL jsonb, SQLite json) keeps exact.
+MAX_JSON_INTEGER = 2**63 - 1
+# Only an integer of 19 or more digits can be out of bounds: a run of 19 digits in the encoded document
+# (rare, and also in strings) sends it through the exact walk.
+_LONG_DIGITS = re.compile(rb"\d{19}")
 # A NUL character as JSON encodes it: \u0000 after an even number of backslashes (not the text "\\u0000").
 ENCODED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
@@ -243,6 +249,8 @@ def frame_clean(frame: Any) -> CleanFrame:
             doc = msgspec.convert(frame, FrameDocument, strict=True)
         except msgspec.ValidationError as exc:
             raise _validation_error(exc) from None
+        except RecursionError:
+            raise FrameError("", "is nested too deeply") from None
     doc.saved = doc.saved_in_version = UNSET
     sources = doc.sources
     if not sources:
@@ -289,6 +297,17 @@ def _sized_parts(doc: FrameDocument) -> list[tuple[str, Any, int]]:
     return parts
 
 
+def _check_numbers(value: Any, field: str) -> None:
+    if type(value) is int and not -MAX_JSON_INTEGER <= value <= MAX_JSON_INTEGER:
+        raise FrameError(field, "integers must lie within ±(2**63-1) (give larger numbers as floats or strings)")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_numbers(item, f"{field}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_numbers(item, f"{field}[{index}]")
+
+
 def _encode(doc: FrameDocument) -> bytes:
     """The stored JSON (sorted keys, so equal content gives equal bytes), checking the size rules."""
     try:
@@ -302,6 +321,9 @@ def _encode(doc: FrameDocument) -> bytes:
             except (TypeError, ValueError) as exc:
                 raise FrameError(field, f"must be JSON ({exc})") from None
         raise FrameError("", "must be JSON (strings must be valid Unicode)") from None
+    if _LONG_DIGITS.search(encoded):
+        for field, value, _limit in _sized_parts(doc):
+            _check_numbers(value, field)
     # PostgreSQL text and jsonb cannot hold NUL. The substring test is fast; the regex (slow on every
     # document) only tells a real NUL from the escaped text "\\u0000".
     if b"\\u0000" in encoded and ENCODED_NUL.search(encoded):

@@ -228,9 +228,11 @@ os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 AWS_DEFAULT_ACL = None
 AWS_QUERYSTRING_AUTH = True
 
-# Request sizes: small bodies everywhere; bulk frame endpoints read their own (gzip allowed) up to this.
+# Request sizes (docs/security.md): small bodies everywhere; bulk frame endpoints read their own (gzip
+# allowed) up to this, decoded; a declared Content-Length over the limit is refused before reading. Parsed,
+# a body takes up to ten times its size in memory: 16 MB bounds a worker's share.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-HYPERDATASETS_FRAMES_MAX_BYTES = int(os.environ.get("HYPERDATASETS_FRAMES_MAX_BYTES", 256 * 1024 * 1024))
+HYPERDATASETS_FRAMES_MAX_BYTES = int(os.environ.get("HYPERDATASETS_FRAMES_MAX_BYTES", 16 * 1024 * 1024))
 HYPERDATASETS_SIGNIN_RATE = os.environ.get("HYPERDATASETS_SIGNIN_RATE", "10/min")
 
 REST_FRAMEWORK = {
@@ -242,8 +244,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["hyperdatasets.api.bodies.OrjsonRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "hyperdatasets.api.bodies.OrjsonParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
+        "hyperdatasets.api.bodies.LimitedMultiPartParser",
+        "hyperdatasets.api.bodies.LimitedFormParser",
     ],
     "EXCEPTION_HANDLER": "hyperdatasets.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -65,6 +65,9 @@ def frame_detail(request: HttpRequest, version_id, frame_id: str) -> HttpRespons
     if found is None:
         raise Http404("frame not found")
     frame, revision = found
+    if "unreadable" in frame:  # a row stored before a rule that now refuses its content
+        return render(request, "webui/frame_unreadable.html", {"version": version, "dataset": version.dataset,
+                                                                "frame": frame})
     key = cursor_encode(frame["context_id"], frame["timestamp"], frame["id"])
     following = frames_page(version, cursor=key, limit=1).frames
     preceding = frames_page(version, cursor=key, limit=1, backward=True).frames

@@ -33,7 +33,7 @@ def mask_legend(version) -> list[dict]:
 
 
 def thumbnail(frame: dict, version_id, links: FileLinks) -> dict:
-    source = frame["sources"][0]
+    source = frame["sources"][0] if frame["sources"] else {"uri": None}
     shown = (source.get("preview") or {}).get("uri") or source["uri"]
     labels = sorted({label for roi in frame["rois"] for label in roi["label"]})
     return {"id": frame["id"], "url": links.url(shown), "labels": labels, "sources": len(frame["sources"]),

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import zlib
 
 import msgspec
 import orjson
 from django.conf import settings
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser
+from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer
 
 from hyperdatasets.api.errors import PayloadTooLarge
@@ -17,6 +18,12 @@ from hyperdatasets.frame_documents import FrameDocument
 from hyperdatasets.gc_pause import cyclic_gc_paused
 
 _CHUNK = 1024 * 1024
+# Objects and arrays nest at most this deep in a JSON body (a frame document with 32 levels of meta fits),
+# checked in compiled code before any parser recurses.
+MAX_BODY_DEPTH = 128
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_EMPTY_PAIRS = re.compile(rb"\{\}|\[\]")
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 
 
 class OrjsonRenderer(BaseRenderer):
@@ -45,6 +52,7 @@ class OrjsonParser(BaseParser):
         encoding = request.META.get("HTTP_CONTENT_ENCODING", "").lower() if request is not None else ""
         view = parser_context.get("view") if parser_context else None
         limit = getattr(view, "max_body_bytes", None) or settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        refuse_declared_length(request, limit)
         raw = read_limited(stream, limit)
         if encoding == "gzip":
             raw = gunzip_limited(raw, limit)
@@ -52,14 +60,40 @@ class OrjsonParser(BaseParser):
             raise ParseError(f"unsupported Content-Encoding {encoding!r}; use gzip or none")
         if not raw:
             return {}
+        if nests_deeper_than(raw, MAX_BODY_DEPTH):
+            raise ParseError(f"JSON parse error: objects and arrays must not nest more than {MAX_BODY_DEPTH} "
+                             "levels deep")
         with cyclic_gc_paused():
             return self.decode(raw, request)
 
     def decode(self, raw: bytes, request) -> object:
         try:
             return orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
+        except (orjson.JSONDecodeError, RecursionError) as exc:
             raise ParseError(f"JSON parse error: {exc}") from None
+
+
+class _DeclaredLengthChecked:
+    """A parser that refuses a body before reading it when its declared length is over ``body_limit()``."""
+
+    def body_limit(self) -> int:
+        raise NotImplementedError
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        refuse_declared_length(parser_context["request"] if parser_context else None, self.body_limit())
+        return super().parse(stream, media_type, parser_context)
+
+
+class LimitedMultiPartParser(_DeclaredLengthChecked, MultiPartParser):
+    """Multipart uploads (files stream to disk past FILE_UPLOAD_MAX_MEMORY_SIZE), at most the upload limit."""
+
+    def body_limit(self) -> int:
+        return settings.HYPERDATASETS_UPLOAD_MAX_BYTES + _CHUNK  # the file and its form fields
+
+
+class LimitedFormParser(_DeclaredLengthChecked, FormParser):
+    def body_limit(self) -> int:
+        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
 class _FramesBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -79,9 +113,52 @@ class FramesParser(OrjsonParser):
         if request is not None and request.method == "POST":
             try:
                 return {"frames": _FRAMES_BODY.decode(raw).frames}
-            except (msgspec.ValidationError, msgspec.DecodeError):
+            except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
                 pass
         return super().decode(raw, request)
+
+
+def refuse_declared_length(request, limit: int) -> None:
+    """Refuse a body whose declared length is over the limit before reading any of it."""
+    declared = request.META.get("CONTENT_LENGTH") if request is not None else None
+    try:
+        length = int(declared) if declared else 0
+    except ValueError:
+        raise ParseError("Content-Length must be a number of bytes") from None
+    if length > limit:
+        raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
+
+
+def _deeper_than(brackets: bytes, limit: int) -> bool:
+    """Whether a sequence of brackets nests deeper than ``limit``: each pass drops the innermost pairs
+    (one level a pass)."""
+    for _ in range(limit):
+        if not brackets:
+            return False
+        shorter = _EMPTY_PAIRS.sub(b"", brackets)
+        if len(shorter) == len(brackets):
+            return False  # unbalanced: the parser will say where
+        brackets = shorter
+    return bool(brackets) and len(_EMPTY_PAIRS.sub(b"", brackets)) < len(brackets)
+
+
+def _within(brackets: bytes, limit: int) -> bool:
+    """A quick sufficient test: pairs dropped with plain replaces (one or two levels a pass) leave nothing
+    within ``limit // 2`` passes."""
+    for _ in range(limit // 2):
+        if not brackets:
+            return True
+        brackets = brackets.replace(b"{}", b"").replace(b"[]", b"")
+    return not brackets
+
+
+def nests_deeper_than(raw: bytes, limit: int) -> bool:
+    """Whether a JSON text nests objects and arrays deeper than ``limit``. Brackets are counted with the
+    strings left in (fast); only a text that seems too deep is counted again, exactly, without its strings."""
+    brackets = raw.translate(None, _NOT_BRACKETS)
+    if len(brackets) <= limit or _within(brackets, limit) or not _deeper_than(brackets, limit):
+        return False
+    return _deeper_than(_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS), limit)
 
 
 def read_limited(stream, limit: int) -> bytes:

@@ -14,7 +14,7 @@ from hyperdatasets.sdk.client import _Client
 from hyperdatasets.sdk.frames import FrameGroup, SingleFrame, frame_from_api, frame_to_api
 from hyperdatasets.sdk.jobs import DeletionJob
 
-MAX_BATCH_BYTES = 32 * 1024 * 1024
+MAX_BATCH_BYTES = 8 * 1024 * 1024  # half the server's default HYPERDATASETS_FRAMES_MAX_BYTES
 
 
 def _client() -> _Client:

@@ -119,6 +119,7 @@ class FrameGroup(dict):
         super().__init__(*args, **frames)
         self.id, self.metadata, self.context_id, self.timestamp = id, dict(metadata or {}), context_id, timestamp
         self.global_annotations: list[dict] = []
+        self.unreadable: str | None = None  # the server's reason, for a stored frame it could not decode
 
     def add_global_annotation(self, labels=None, confidence=None, metadata=None, id=None) -> dict:
         roi = _roi(list(labels or []), dict(metadata or {}), confidence, id)
@@ -157,6 +158,8 @@ def frame_from_api(frame: dict) -> SingleFrame | FrameGroup:
     group = FrameGroup(id=frame.get("id"), metadata={k: v for k, v in (frame.get("meta") or {}).items()
                                                      if k not in {s["id"] for s in sources}},
                        context_id=frame.get("context_id"), timestamp=frame.get("timestamp"))
+    # A frame the server could not decode comes with its id and the reason, and nothing else.
+    group.unreadable = frame.get("unreadable")
     all_ids = [s["id"] for s in sources]
     for source in sources:
         own = [r for r in rois if r.get("sources") == [source["id"]]]

@@ -120,8 +120,19 @@ def cursor_decode(cursor: str) -> tuple[str, int, str]:
 # --- frames as returned ----------------------------------------------------------------------------------
 
 
-def frame_output(document: Any, saved: int, version_id: Any) -> dict[str, Any]:
-    frame = load_json(document)
+def unreadable_frame(frame_id: str, reason: str) -> dict[str, Any]:
+    """What a read answers for a stored row it cannot decode (written before a rule that now refuses its
+    content): the frame's id and why, in the shape of a frame with nothing in it, so one such row never
+    fails a whole page, iteration or export."""
+    return {"id": frame_id, "context_id": "", "timestamp": 0, "sources": [], "rois": [], "meta": {},
+            "meta_blob": {}, "unreadable": reason}
+
+
+def frame_output(document: Any, saved: int, version_id: Any, frame_id: str) -> dict[str, Any]:
+    try:
+        frame = load_json(document)
+    except (orjson.JSONDecodeError, RecursionError) as exc:
+        frame = unreadable_frame(frame_id, f"the stored document cannot be decoded ({exc})")
     frame["saved"] = saved
     # PostgreSQL returns UUIDs; SQLite returns their 32-character hex form.
     frame["saved_in_version"] = str(version_id if isinstance(version_id, uuid.UUID) else uuid.UUID(version_id))
@@ -196,7 +207,7 @@ def frames_page(
         rows = db.fetchall()
     more = len(rows) > limit
     rows = rows[:limit]
-    frames = [frame_output(doc, saved, vid) for _fid, _ctx, _ts, vid, saved, doc in rows]
+    frames = [frame_output(doc, saved, vid, fid) for fid, _ctx, _ts, vid, saved, doc in rows]
     next_cursor = cursor_encode(rows[-1][1], rows[-1][2], rows[-1][0]) if more else None
     return FramePage(frames, next_cursor)
 
@@ -299,7 +310,7 @@ def _resolved_rows(version: DatasetVersion, frame_ids: list[str]) -> dict[str, S
 
 def frames_get(version: DatasetVersion, frame_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The version's frames with these ids (ids it does not hold are left out)."""
-    return {fid: frame_output(row.document, row.saved, row.version_id)
+    return {fid: frame_output(row.document, row.saved, row.version_id, fid)
             for fid, row in _resolved_rows(version, frame_ids).items()}
 
 
@@ -393,4 +404,4 @@ def frame_with_revision(version: DatasetVersion, frame_id: str) -> tuple[dict[st
     row = _resolved_rows(version, [frame_id]).get(frame_id)
     if row is None:
         return None
-    return frame_output(row.document, row.saved, row.version_id), row.row_id
+    return frame_output(row.document, row.saved, row.version_id, frame_id), row.row_id

@@ -26,7 +26,7 @@ from hyperdatasets.frame_documents import (
 )
 from hyperdatasets.gc_pause import cyclic_gc_paused
 from hyperdatasets.models import DatasetMetaField, DatasetVersion
-from hyperdatasets.selectors.frames import db_uuid, load_json, rows_for_ids
+from hyperdatasets.selectors.frames import db_uuid, frame_output, rows_for_ids
 from hyperdatasets.services.frame_rows import (
     frame_labels_replace,
     frame_rows_delete,
@@ -200,7 +200,7 @@ def frames_update(version: DatasetVersion, updates: Sequence[Any]) -> FrameWrite
         stored = {}
         for fid, rows in rows_for_ids(current, [i for i in ids if i], with_documents=True).items():
             if not rows[0].deleted:
-                stored[fid] = load_json(rows[0].document)
+                stored[fid] = frame_output(rows[0].document, 0, current.pk, fid)
         merged: list[Any] = []
         positions: list[int] = []
         for index, (fid, update) in enumerate(zip(ids, updates, strict=True)):
@@ -209,6 +209,9 @@ def frames_update(version: DatasetVersion, updates: Sequence[Any]) -> FrameWrite
             elif fid not in stored:
                 result.failures.append(
                     FrameFailure(index, fid, "id", f"frame does not exist in version {current.name!r}"))
+            elif "unreadable" in stored[fid]:
+                result.failures.append(FrameFailure(
+                    index, fid, "id", f"{stored[fid]['unreadable']}: write the whole frame again to replace it"))
             else:
                 merged.append(_merged(stored[fid], update))
                 positions.append(index)

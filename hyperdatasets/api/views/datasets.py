@@ -1,6 +1,5 @@
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,6 +10,7 @@ from hyperdatasets.access import (
     visible_projects,
 )
 from hyperdatasets.api import serializers as s
+from hyperdatasets.api.bodies import LimitedMultiPartParser
 from hyperdatasets.api.views.common import NameCursorPagination, dataset_for, paginate, parsed, query_bool
 from hyperdatasets.exceptions import NotFound
 from hyperdatasets.selectors.datasets import dataset_get, dataset_list, datasets_with_summary, parse_uuid
@@ -140,7 +140,7 @@ class DatasetTagsRemoveView(_DatasetTagsView):
 
 
 class DatasetUploadView(APIView):
-    parser_classes = [MultiPartParser]
+    parser_classes = [LimitedMultiPartParser]
 
     @extend_schema(request={"multipart/form-data": s.UploadIn}, responses={201: s.UploadOut})
     def post(self, request, dataset_id):

@@ -7,7 +7,6 @@ from django.conf import settings
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -59,7 +58,7 @@ def _meta_value(raw: str | None):
 
 class VersionFramesView(APIView):
     max_body_bytes = settings.HYPERDATASETS_FRAMES_MAX_BYTES
-    parser_classes = [FramesParser, MultiPartParser, FormParser]
+    parser_classes = [FramesParser]
 
     @extend_schema(parameters=PAGE_PARAMETERS, responses=s.FramePageOut, operation_id="versions_frames_page")
     def get(self, request, version_id):
