@@ -42,7 +42,8 @@ def _child(request, dataset):
 
 
 def _version(request, dataset) -> DatasetVersion:
-    version = DatasetVersion.objects.filter(dataset=dataset, pk=request.POST.get("version")).first()
+    version_id = parse_uuid("version", request.POST.get("version", ""))
+    version = DatasetVersion.objects.filter(dataset=dataset, pk=version_id).first()
     if version is None:
         raise Http404("version not found")
     return version
