@@ -125,7 +125,7 @@ def test_project_admin_add_and_rename(admin_client):
     Project.objects.create(name="p2")
     clash = admin_client.post(reverse("admin:hyperdatasets_project_change", args=[project.pk]),
                               {"name": "p2", "description": "", **rules})
-    assert clash.status_code == 200 and "already exists" in clash.content.decode()
+    assert clash.status_code == 200 and "is not available" in clash.content.decode()
 
 
 def test_project_admin_edits_access_rules_through_services(admin_client, superuser, django_user_model):

@@ -40,16 +40,21 @@ def examples(transactional_db, tmp_path, settings, django_user_model):
 def page(chromium, live_server, examples):
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    errors = []
+    errors, blocked = [], []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # The pages run under a Content-Security-Policy: anything it blocks is a bug of the page.
+    page.on("console", lambda message: blocked.append(message.text)
+            if "Content Security Policy" in message.text else None)
     page.goto(live_server.url + "/accounts/login/")
     page.fill("input[name=username]", "viewer")
     page.fill("input[name=password]", "pw-viewer-123")
     page.click("[data-testid=signin] button")
     page.wait_for_url(live_server.url + "/")
     page.js_errors = errors
+    page.csp_violations = blocked
     yield page
     context.close()
+    assert blocked == [], blocked
 
 
 def screenshot(page, name: str) -> None:

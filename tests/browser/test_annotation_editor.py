@@ -1,7 +1,11 @@
+
 """The annotation editor in headless Chromium: draw, label, save, reload and read back through the API; undo and
 redo; a stale save refused with nothing lost; Published versions read-only; the mask-value mapping table."""
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from hyperdatasets.examples import STEREO, STREET
 from hyperdatasets.models import Dataset, DatasetVersion
@@ -62,7 +66,7 @@ def _api_frame(page, live_server, version, frame_id=FRAME):
 
 def _save(page):
     page.click("[data-testid=save]")
-    page.wait_for_function("document.querySelector('[data-testid=save-status]').textContent.startsWith('Saved')")
+    expect(page.locator("[data-testid=save-status]")).to_have_text(re.compile(r"^Saved"))
 
 
 def _close(expected, actual, tolerance=3):
@@ -203,7 +207,7 @@ def test_a_stale_save_is_refused_and_nothing_is_lost(page, chromium, live_server
     assert page.locator("[data-testid=roi][data-label=mine]").count() == 1
     # Saving mine over theirs is an explicit choice, made against the revision now stored.
     page.click("[data-testid=overwrite]")
-    page.wait_for_function("document.querySelector('[data-testid=save-status]').textContent.startsWith('Saved')")
+    expect(page.locator("[data-testid=save-status]")).to_have_text(re.compile(r"^Saved"))
     assert error.is_hidden()
     stored = [r["label"] for r in frames_get(current, [FRAME])[FRAME]["rois"]]
     assert ["mine"] in stored and ["theirs"] not in stored
@@ -280,13 +284,13 @@ def test_mask_value_mapping_is_edited_in_a_table(page, live_server, current):
     new.locator("[data-testid=mask-labels]").fill("curb")
     new.locator("[data-testid=mask-labels]").press("Tab")
     page.click("[data-testid=mask-mapping-save]")
-    page.wait_for_function("document.querySelector('[data-testid=mask-mapping-status]').textContent === 'Saved'")
+    expect(page.locator("[data-testid=mask-mapping-status]")).to_have_text("Saved")
     mapping = page.request.get(f"{live_server.url}/api/versions/{current.pk}/mask-labels/").json()["mask_labels"]
     assert mapping[1] == {"value": [1, 1, 1], "labels": ["road", "asphalt"]}
     assert mapping[-1] == {"value": [9, 9, 9], "labels": ["curb"]}
     rows.nth(0).locator(".chip-remove").click()  # background goes: (2, 2, 2) is second now
     page.click("[data-testid=mask-mapping-save]")
-    page.wait_for_function("document.querySelector('[data-testid=mask-mapping-status]').textContent === 'Saved'")
+    expect(page.locator("[data-testid=mask-mapping-status]")).to_have_text("Saved")
     assert page.evaluate(car_pixel) == [60, 180, 75, 255]  # recoloured at once: #3cb44b
     mapping = mapping[1:]
     new = rows.nth(count - 1)

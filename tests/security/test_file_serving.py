@@ -115,7 +115,7 @@ def test_a_frame_cannot_point_at_another_datasets_uploads_or_any_local_file(clie
                                                                           f"/datasets/{dataset.pk}/../{secret_set.pk}/"))])
     for frame_id in ("theirs", "passwd", "stray", "climb"):
         assert _frame_page_links(writer_page, head, frame_id) == [], frame_id
-        assert "cannot be shown" in writer_page.get(f"/versions/{head.pk}/frames/{frame_id}/").content.decode()
+        assert "Not served: " in writer_page.get(f"/versions/{head.pk}/frames/{frame_id}/").content.decode()
     # A folder registered for another project serves nothing here; one for this project (or all) does.
     StorageLocation.objects.create(project=secret_set.project, provider="file", location=str(tmp_path))
     assert _frame_page_links(writer_page, head, "stray") == []
@@ -155,7 +155,7 @@ def test_only_registered_buckets_are_presigned(clients, writer_page, people, dat
     head = version_head(dataset)
     _add(clients["write"], head, [frame("cloud", uri=f"s3://{bucket}/a.png")])
     page = writer_page.get(f"/versions/{head.pk}/frames/cloud/").content.decode()
-    assert s3_server not in page and "cannot be shown" in page
+    assert s3_server not in page and "Not served: " in page
     other = dataset_create(dataset_name="x", dataset_project="elsewhere", user=people["owner"])
     StorageLocation.objects.create(project=other.project, provider="s3", location=bucket)
     assert s3_server not in writer_page.get(f"/versions/{head.pk}/frames/cloud/").content.decode()
