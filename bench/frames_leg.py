@@ -26,6 +26,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from hyperdatasets.gc_tuning import tune_collector  # noqa: E402
 from hyperdatasets.models import Frame, FrameLabel  # noqa: E402
 from hyperdatasets.selectors.frames import frames_page, labels_in_frame_rows, versions_diff  # noqa: E402
 from hyperdatasets.selectors.versions import version_head  # noqa: E402
@@ -190,8 +191,10 @@ def sdk_figures(n: int, root_version_id) -> dict:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}",
-                               "--noreload"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # The run command's own server (gunicorn with the project's settings), on a port of its own.
+    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c",
+                               str(ROOT / "hyperdatasets" / "gunicorn_conf.py"), "--bind", f"127.0.0.1:{port}"],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(100):
             try:
@@ -224,6 +227,7 @@ def sdk_figures(n: int, root_version_id) -> dict:
 
 def run(n: int, depth: int) -> dict:
     call_command("migrate", verbosity=0)
+    tune_collector()  # as every server and worker process does once it has started
     results: dict = {"frames": n, "vendor": connection.vendor, "depth": depth}
 
     results["baseline_copy_s"] = baseline_copy(n)

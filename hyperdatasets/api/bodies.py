@@ -15,7 +15,6 @@ from rest_framework.renderers import BaseRenderer
 
 from hyperdatasets.api.errors import PayloadTooLarge
 from hyperdatasets.frame_documents import FrameDocument
-from hyperdatasets.gc_pause import cyclic_gc_paused
 
 _CHUNK = 1024 * 1024
 # Objects and arrays nest at most this deep in a JSON body (a frame document with 32 levels of meta fits),
@@ -63,8 +62,7 @@ class OrjsonParser(BaseParser):
         if nests_deeper_than(raw, MAX_BODY_DEPTH):
             raise ParseError(f"JSON parse error: objects and arrays must not nest more than {MAX_BODY_DEPTH} "
                              "levels deep")
-        with cyclic_gc_paused():
-            return self.decode(raw, request)
+        return self.decode(raw, request)
 
     def decode(self, raw: bytes, request) -> object:
         try:

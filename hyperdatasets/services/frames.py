@@ -24,7 +24,6 @@ from hyperdatasets.frame_documents import (
     frame_id_from_uri,
     normalise_uri,
 )
-from hyperdatasets.gc_pause import cyclic_gc_paused
 from hyperdatasets.models import DatasetMetaField, DatasetVersion
 from hyperdatasets.selectors.frames import db_uuid, frame_output, rows_for_ids
 from hyperdatasets.services.frame_rows import (
@@ -133,7 +132,7 @@ def _write(version: DatasetVersion, frames: Sequence[Any], positions: Sequence[i
            action: str) -> FrameWriteResult:
     """Validate and write frames in one transaction: each valid frame is streamed to the database as soon as
     it is checked; invalid ones are reported. ``positions`` maps each frame to its index in the caller's list."""
-    with cyclic_gc_paused(), transaction.atomic():
+    with transaction.atomic():
         current = _lock_draft(version, action)
         schema = _MetaSchema(current.dataset_id)
         prior = rows_for_ids(current, [h for h in map(_frame_id_hint, frames) if h])
