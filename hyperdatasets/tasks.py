@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from hyperdatasets.services.deletion import deletion_job_run, deletion_jobs_sweep
+from hyperdatasets.services.table_statistics import frame_tables_analyze
 
 
 @shared_task(name="hyperdatasets.run_deletion_job", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -13,3 +14,8 @@ def run_deletion_job(job_id: str) -> None:
 @shared_task(name="hyperdatasets.sweep_deletion_jobs", ignore_result=True)
 def sweep_deletion_jobs() -> None:
     deletion_jobs_sweep()
+
+
+@shared_task(name="hyperdatasets.analyze_frame_tables", ignore_result=True)
+def analyze_frame_tables() -> None:
+    frame_tables_analyze()

@@ -35,6 +35,7 @@ from hyperdatasets.services.frame_rows import (
 )
 from hyperdatasets.services.frame_stats import StatsDelta
 from hyperdatasets.services.locks import dataset_touch
+from hyperdatasets.services.table_statistics import frame_tables_analyze_soon
 from hyperdatasets.services.versions import version_lock, version_refuse_if_published
 
 MAX_FRAMES_PER_CALL = 50_000
@@ -167,6 +168,7 @@ def _write(version: DatasetVersion, frames: Sequence[Any], positions: Sequence[i
         delta.count_all(latest_frames, +1)
         delta.apply(current)
         dataset_touch(current.dataset)
+        frame_tables_analyze_soon(len(written))
     result.saved = list(latest)
     result.failures.sort(key=lambda f: f.index)
     return result
