@@ -261,11 +261,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["hyperdatasets.api.bodies.OrjsonRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "hyperdatasets.api.bodies.OrjsonParser",
-        "hyperdatasets.api.bodies.LimitedMultiPartParser",
-        "hyperdatasets.api.bodies.LimitedFormParser",
-    ],
+    # JSON bodies only; the uploads endpoint alone takes multipart (its own parser_classes).
+    "DEFAULT_PARSER_CLASSES": ["hyperdatasets.api.bodies.OrjsonParser"],
     "EXCEPTION_HANDLER": "hyperdatasets.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("HYPERDATASETS_TOKEN_RATE", "10/min")},
@@ -280,6 +277,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A PATCH body is the serializer as it is (its optional fields are optional already), not a copy with
+    # every field optional: the bulk frame update needs its `frames`.
+    "COMPONENT_SPLIT_PATCH": False,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "hyperdatasets.api.schema.add_error_responses",

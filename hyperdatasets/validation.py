@@ -14,6 +14,10 @@ MAX_NAME_LENGTH = 255
 MAX_TAGS = 100
 MAX_METADATA_BYTES = 256 * 1024
 MAX_DESCRIPTION_LENGTH = 10_000
+# The rules below as regular expressions, for the OpenAPI schema: a name has no control characters and does
+# not start or end with whitespace; free text has no NUL.
+NAME_PATTERN = r"^[^\x00-\x1f\s](?:[^\x00-\x1f]*[^\x00-\x1f\s])?$"
+TEXT_PATTERN = r"^[^\x00]*$"
 
 
 def clean_name(field: str, value: Any) -> str:

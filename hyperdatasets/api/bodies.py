@@ -10,7 +10,7 @@ import msgspec
 import orjson
 from django.conf import settings
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer
 
 from hyperdatasets.api.errors import PayloadTooLarge
@@ -71,27 +71,14 @@ class OrjsonParser(BaseParser):
             raise ParseError(f"JSON parse error: {exc}") from None
 
 
-class _DeclaredLengthChecked:
-    """A parser that refuses a body before reading it when its declared length is over ``body_limit()``."""
-
-    def body_limit(self) -> int:
-        raise NotImplementedError
+class LimitedMultiPartParser(MultiPartParser):
+    """Multipart uploads (files stream to disk past FILE_UPLOAD_MAX_MEMORY_SIZE), refused before reading when
+    the declared length is over the upload limit."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        refuse_declared_length(parser_context["request"] if parser_context else None, self.body_limit())
+        limit = settings.HYPERDATASETS_UPLOAD_MAX_BYTES + _CHUNK  # the file and its form fields
+        refuse_declared_length(parser_context["request"] if parser_context else None, limit)
         return super().parse(stream, media_type, parser_context)
-
-
-class LimitedMultiPartParser(_DeclaredLengthChecked, MultiPartParser):
-    """Multipart uploads (files stream to disk past FILE_UPLOAD_MAX_MEMORY_SIZE), at most the upload limit."""
-
-    def body_limit(self) -> int:
-        return settings.HYPERDATASETS_UPLOAD_MAX_BYTES + _CHUNK  # the file and its form fields
-
-
-class LimitedFormParser(_DeclaredLengthChecked, FormParser):
-    def body_limit(self) -> int:
-        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
 class _FramesBody(msgspec.Struct, forbid_unknown_fields=True):

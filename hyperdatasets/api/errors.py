@@ -71,3 +71,43 @@ def exception_handler(exc, context):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         return Response(error_body(code, str(exc.detail)), status=exc.status_code, headers=headers)
     return None
+
+
+def _api_path(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _json_or_page(request, status: int, code: str, message: str, page_handler, *args):
+    """Errors Django answers itself (no URL matched, a bad request, a crash): JSON under /api/, the usual
+    page elsewhere."""
+    if _api_path(request):
+        from django.http import JsonResponse
+
+        return JsonResponse(error_body(code, message), status=status)
+    return page_handler(request, *args)
+
+
+def not_found(request, exception=None):
+    from django.views import defaults
+
+    return _json_or_page(request, 404, "not_found", f"nothing at {request.path!r}", defaults.page_not_found,
+                         exception)
+
+
+def bad_request(request, exception=None):
+    from django.views import defaults
+
+    return _json_or_page(request, 400, "bad_request", "the request is malformed", defaults.bad_request, exception)
+
+
+def permission_denied(request, exception=None):
+    from django.views import defaults
+
+    return _json_or_page(request, 403, "permission_denied", "forbidden", defaults.permission_denied, exception)
+
+
+def server_error(request):
+    from django.views import defaults
+
+    return _json_or_page(request, 500, "server_error", "the server failed; the error is logged",
+                         defaults.server_error)

@@ -5,9 +5,11 @@ The rules themselves (names, sizes, graph rules) are the services'; serializers 
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hyperdatasets.models import ProjectAccessRule, VersionStatus
+from hyperdatasets.validation import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, MAX_TAGS, NAME_PATTERN, TEXT_PATTERN
 
 
 class StrictCharField(serializers.CharField):
@@ -25,12 +27,42 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH, "pattern": NAME_PATTERN})
+class NameField(StrictCharField):
+    """A name (dataset, project, version, tag, label): the schema states ``validation.clean_name``'s rule,
+    which the services apply (with a message for each part of it)."""
+
+
+@extend_schema_field({"type": "string", "maxLength": MAX_DESCRIPTION_LENGTH, "pattern": TEXT_PATTERN})
+class TextField(StrictCharField):
+    """Free text (descriptions, comments): ``validation.clean_text``'s rule, applied by the services."""
+
+
+def name_field(**kwargs) -> NameField:
+    return NameField(**kwargs)
+
+
+def text_field(**kwargs) -> TextField:
+    return TextField(**kwargs)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false, and only those: 0, 1 and "yes" are refused rather than read as booleans."""
+
+    default_error_messages = {"not_a_boolean": "must be true or false"}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("not_a_boolean")
+        return data
+
+
 JSON_OBJECT = serializers.DictField(required=False, allow_empty=True)
 
 
 class ProjectIn(serializers.Serializer):
-    name = StrictCharField()
-    description = StrictCharField(required=False, allow_blank=True)
+    name = name_field()
+    description = text_field(required=False, allow_blank=True)
 
 
 class ProjectOut(serializers.Serializer):
@@ -67,24 +99,24 @@ class ProjectRef(serializers.Serializer):
 
 
 class DatasetCreateIn(serializers.Serializer):
-    dataset_name = StrictCharField()
-    dataset_project = StrictCharField(required=False, allow_null=True)
-    tags = serializers.ListField(child=StrictCharField(), required=False)
-    description = StrictCharField(required=False, allow_blank=True, allow_null=True)
+    dataset_name = name_field()
+    dataset_project = name_field(required=False, allow_null=True)
+    tags = serializers.ListField(child=name_field(), required=False, max_length=MAX_TAGS)
+    description = text_field(required=False, allow_blank=True, allow_null=True)
     metadata = JSON_OBJECT
-    raise_if_exists = serializers.BooleanField(required=False, default=False)
+    raise_if_exists = StrictBooleanField(required=False, default=False)
 
 
 class DatasetUpdateIn(serializers.Serializer):
-    name = StrictCharField(required=False)
-    description = StrictCharField(required=False, allow_blank=True)
+    name = name_field(required=False)
+    description = text_field(required=False, allow_blank=True)
     metadata = serializers.DictField(required=False, allow_empty=True)
     project_id = serializers.UUIDField(required=False, allow_null=True,
                                        help_text="move to this project; null moves it out of any project")
 
 
 class TagsIn(serializers.Serializer):
-    tags = serializers.ListField(child=StrictCharField())
+    tags = serializers.ListField(child=name_field(), max_length=MAX_TAGS)
 
 
 
@@ -106,33 +138,38 @@ class DatasetOut(serializers.Serializer):
 
 
 class VersionCreateIn(serializers.Serializer):
-    version_name = StrictCharField()
-    parent_version_names = serializers.ListField(child=StrictCharField(), required=False)
+    version_name = name_field()
+    parent_version_names = serializers.ListField(child=name_field(), required=False)
     parent_version_ids = serializers.ListField(child=serializers.UUIDField(), required=False)
-    raise_if_exists = serializers.BooleanField(required=False, default=False)
+    raise_if_exists = StrictBooleanField(required=False, default=False)
     metadata = JSON_OBJECT
-    comment = StrictCharField(required=False, allow_blank=True)
+    comment = text_field(required=False, allow_blank=True)
 
 
 class SnapshotIn(serializers.Serializer):
-    publish_name = StrictCharField(required=False, allow_null=True)
-    child_name = StrictCharField(required=False, allow_null=True)
+    publish_name = name_field(required=False, allow_null=True)
+    child_name = name_field(required=False, allow_null=True)
     child_metadata = serializers.DictField(required=False, allow_null=True)
-    child_comment = StrictCharField(required=False, allow_null=True, allow_blank=True)
+    child_comment = text_field(required=False, allow_null=True, allow_blank=True)
 
 
 class VersionUpdateIn(serializers.Serializer):
-    name = StrictCharField(required=False)
-    comment = StrictCharField(required=False, allow_blank=True)
+    name = name_field(required=False)
+    comment = text_field(required=False, allow_blank=True)
 
 
 class MetadataIO(serializers.Serializer):
     metadata = serializers.DictField(allow_empty=True)
 
 
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": 255})
+class ChannelField(serializers.IntegerField):
+    """A colour channel: the mask-label rules (annotations.mask_labels) refuse values outside 0-255."""
+
+
 class MaskLabelEntry(serializers.Serializer):
-    value = serializers.ListField(child=serializers.IntegerField(), min_length=3, max_length=3)
-    labels = serializers.ListField(child=StrictCharField(), min_length=1)
+    value = serializers.ListField(child=ChannelField(), min_length=3, max_length=3, help_text="[r, g, b]")
+    labels = serializers.ListField(child=name_field(), min_length=1)
 
 
 class MaskLabelsIO(serializers.Serializer):
@@ -209,11 +246,12 @@ class DeleteDatasetOut(serializers.Serializer):
 
 
 class FramesIn(serializers.Serializer):
-    frames = serializers.ListField(child=serializers.DictField(), help_text="frame documents")
+    # Any JSON per item: each frame is validated on its own, and a bad one is reported in `failures`.
+    frames = serializers.ListField(child=serializers.JSONField(), help_text="frame documents")
 
 
 class FrameIdsIn(serializers.Serializer):
-    frame_ids = serializers.ListField(child=StrictCharField())
+    frame_ids = serializers.ListField(child=StrictCharField(min_length=1))  # unknown ids come back as missing
 
 
 class FrameFailureOut(serializers.Serializer):

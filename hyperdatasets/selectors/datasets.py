@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 
 from hyperdatasets.exceptions import AmbiguousName, InvalidInput, NotFound
 from hyperdatasets.models import Dataset, DatasetVersion, Project, VersionStatus
@@ -89,7 +90,7 @@ def datasets_with_summary(datasets: QuerySet[Dataset]) -> QuerySet[Dataset]:
     ).order_by("-draft_first", "-draft_depth", "-number")
     counts = versions.order_by().values("dataset").annotate(n=Count("pk")).values("n")
     return datasets.select_related("project", "created_by").prefetch_related("tags").annotate(
-        version_count=Subquery(counts, output_field=IntegerField()),
+        version_count=Coalesce(Subquery(counts, output_field=IntegerField()), 0),
         current_version_id=Subquery(head.values("pk")[:1]),
         current_frame_count=Subquery(head.values("frame_count")[:1]),
     )

@@ -132,7 +132,11 @@ def test_delete_dataset_rules(clients, dataset):
 
 
 def test_unknown_ids_are_404_not_500(clients):
-    assert clients["write"].get("/api/datasets/not-a-uuid/").status_code == 400
+    # Ids are UUIDs in the paths: anything else matches no route, answered with the JSON error shape.
+    for path in ("/api/datasets/not-a-uuid/", "/api/versions/12/frames/", "/api/no-such-endpoint/",
+                 "/api/projects/7f0b5b2c-97a5-4a5e-9d9c-1c1c1c1c1c1c/rules/x/"):
+        missing = clients["write"].get(path)
+        assert missing.status_code == 404 and error_of(missing)["code"] == "not_found", path
     response = clients["write"].get("/api/datasets/7f0b5b2c-97a5-4a5e-9d9c-1c1c1c1c1c1c/")
     assert response.status_code == 404 and error_of(response)["code"] == "not_found"
 

@@ -39,7 +39,7 @@ def _png():
 MATRIX = {
     ("api-schema", "GET"): (Need.PUBLIC, "", None),
     ("api-docs", "GET"): (Need.PUBLIC, "", None),
-    ("api-token", "POST"): (Need.PUBLIC, "", {"username": "nobody", "password": "x"}),
+    ("api-token", "POST"): (Need.PUBLIC, "", {"username": "reader", "password": "pw-reader-123"}),
     ("api-me", "GET"): (Need.SIGNED_IN, "", None),
     ("api-projects", "GET"): (Need.SIGNED_IN, "", None),
     ("api-projects", "POST"): (Need.SIGNED_IN, "", {"name": "new-project"}),

@@ -46,13 +46,17 @@ def test_group_rules(clients, people, django_user_model):
 
 def test_token_endpoint_and_throttle(client, people):
     cache.clear()
-    ok = client.post("/api/auth/token/", {"username": "reader", "password": "pw-reader-123"})
+    ok = client.post("/api/auth/token/", {"username": "reader", "password": "pw-reader-123"},
+                     content_type="application/json")
     assert ok.status_code == 200 and len(ok.json()["token"]) == 40
     me = client.get("/api/auth/me/", HTTP_AUTHORIZATION=f"Token {ok.json()['token']}")
     assert me.json()["username"] == "reader"
-    bad = client.post("/api/auth/token/", {"username": "reader", "password": "wrong"})
-    assert bad.status_code == 400 and "password" not in str(bad.json()).lower().replace("unable", "")
-    statuses = [client.post("/api/auth/token/", {"username": "x", "password": "y"}).status_code for _ in range(12)]
+    bad = client.post("/api/auth/token/", {"username": "reader", "password": "wrong"}, content_type="application/json")
+    assert bad.status_code == 401 and "password" not in str(bad.json()).lower()
+    form = client.post("/api/auth/token/", {"username": "reader", "password": "pw-reader-123"})
+    assert form.status_code == 415  # JSON bodies only
+    statuses = [client.post("/api/auth/token/", {"username": "x", "password": "y"},
+                            content_type="application/json").status_code for _ in range(12)]
     assert statuses[-1] == 429
 
 

@@ -1,4 +1,5 @@
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,7 +37,7 @@ def _create_kwargs(request, data: dict) -> dict:
 
 
 LIST_FILTERS = [
-    OpenApiParameter("project", str, description="project id"),
+    OpenApiParameter("project", OpenApiTypes.UUID, description="project id"),
     OpenApiParameter("tag", str), OpenApiParameter("name", str, description="part of the name"),
     OpenApiParameter("is_example", bool),
 ]
@@ -47,7 +48,7 @@ class DatasetListView(APIView):
     def get(self, request):
         params = request.query_params
         project = None
-        if params.get("project"):
+        if "project" in params:
             project = visible_projects(request.user).filter(pk=parse_uuid("project", params["project"])).first()
             if project is None:
                 raise NotFound(f"project {params['project']} does not exist")

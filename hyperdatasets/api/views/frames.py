@@ -40,7 +40,8 @@ def _write_out(result) -> dict:
 
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", str), OpenApiParameter("limit", int, description="1-1000, default 100"),
+    OpenApiParameter("cursor", str),
+    OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
     OpenApiParameter("label", str), OpenApiParameter("meta_key", str, description="dotted key path in meta"),
     OpenApiParameter("meta_value", str, description="JSON value (e.g. 3, true, \"left\") or a plain string"),
 ]
