@@ -97,10 +97,21 @@ def deletion_leg(objects: int, latency_ms: float) -> dict:
 DELETION_HEADING = "## Source deletion"
 
 
+LOAD_HEADING = "## Load"  # written by bench/load_leg.py, always last; kept as it is by this command
+
+
 def split_sections(text: str) -> tuple[str, str]:
-    """(the frame sections, the deletion section) of a benchmarks page; the second is empty when absent."""
-    frames, _, deletion = text.partition(DELETION_HEADING)
+    """(the frame sections, the deletion section) of a benchmarks page, without the load section; the
+    second is empty when absent."""
+    frames, _, deletion = text.partition(LOAD_HEADING)[0].partition(DELETION_HEADING)
     return frames, DELETION_HEADING + deletion if deletion else ""
+
+
+def write_keeping_load(path: Path, text: str) -> None:
+    """Write the page, keeping the load leg's section (at the end) from the page as it was."""
+    old = path.read_text() if path.exists() else ""
+    _, heading, load = old.partition(LOAD_HEADING)
+    path.write_text(text.rstrip("\n") + "\n\n" + heading + load if heading else text)
 
 
 def render_deletion(legs: list[dict]) -> list[str]:
@@ -141,7 +152,7 @@ def render(legs: list[dict], command: str, deletion: list[dict] | None = None) -
         "  full validation, labels (label rows on SQLite), counters and the meta-type rule. On SQLite the",
         "  baseline is `executemany`.",
         "  Frames are generated a 10k batch at a time outside the timed part, for the baseline, the service and",
-        "  the SDK alike; the SDK figure times `add_frames` against a `runserver` process on the same host.",
+        "  the SDK alike; the SDK figure times `add_frames` against the run command's gunicorn on the same host.",
         "- **depth D**: a chain of D Published children, each changing 1% of the frames; the flattened copy holds",
         "  the deep version's resolved frames as one root version.",
         "- After bulk loads the bench runs `VACUUM ANALYZE` (PostgreSQL) or `ANALYZE` (SQLite), as autovacuum",
@@ -188,7 +199,7 @@ def main() -> None:
     if args.only_deletion:
         text = Path(args.output).read_text()
         head = split_sections(text)[0].rstrip("\n") + "\n\n"
-        Path(args.output).write_text(head + "\n".join(render_deletion(deletion)) + "\n")
+        write_keeping_load(Path(args.output), head + "\n".join(render_deletion(deletion)) + "\n")
         print(f"wrote {args.output}")
         return
     for size in args.sizes:
@@ -201,7 +212,7 @@ def main() -> None:
     text = render(legs, command.strip(), deletion)
     if args.only_frames:
         text = split_sections(text)[0] + split_sections(Path(args.output).read_text())[1]
-    Path(args.output).write_text(text)
+    write_keeping_load(Path(args.output), text)
     print(f"wrote {args.output}")
 
 

@@ -194,6 +194,17 @@ class VersionOut(serializers.Serializer):
         return [str(link.parent_id) for link in version.parent_links.all()]
 
 
+class SnapshotByReferenceIn(SnapshotIn):
+    dataset_id = serializers.UUIDField(required=False)
+    dataset_name = name_field(required=False)
+    dataset_project = name_field(required=False)
+
+
+class DatasetAndVersionOut(serializers.Serializer):
+    dataset = DatasetOut()
+    version = VersionOut()
+
+
 class VersionLookupOut(serializers.Serializer):
     version = VersionOut()
     warning = serializers.CharField(allow_null=True)

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from hyperdatasets.api.views import auth, datasets, deletion, frames, projects, versions
+from hyperdatasets.api.views import auth, datasets, deletion, frames, lookups, projects, versions
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -20,6 +20,9 @@ urlpatterns = [
     path("datasets/", datasets.DatasetListView.as_view(), name="api-datasets"),
     path("datasets/create-new-dataset/", datasets.DatasetCreateNewView.as_view(), name="api-datasets-create-new"),
     path("datasets/lookup/", datasets.DatasetLookupView.as_view(), name="api-datasets-lookup"),
+    path("datasets/lookup/head/", lookups.DatasetLookupHeadView.as_view(), name="api-datasets-lookup-head"),
+    path("datasets/lookup/snapshot/", lookups.DatasetLookupSnapshotView.as_view(),
+         name="api-datasets-lookup-snapshot"),
     path("datasets/<uuid:dataset_id>/", datasets.DatasetDetailView.as_view(), name="api-dataset"),
     path("datasets/<uuid:dataset_id>/tags/add/", datasets.DatasetTagsAddView.as_view(), name="api-dataset-tags-add"),
     path("datasets/<uuid:dataset_id>/tags/remove/", datasets.DatasetTagsRemoveView.as_view(),

@@ -29,6 +29,18 @@ def _progress(show: bool, total: int | None, desc: str):
     return tqdm(total=total, desc=desc, unit="frame" if "frame" in desc else "step")
 
 
+def _reference(dataset_id=None, dataset_name=None, dataset_project=None) -> dict:
+    """How a one-round-trip call names its dataset (the server applies the rules for names)."""
+    if dataset_id is not None and dataset_name is not None:
+        raise ValueError("give dataset_id or dataset_name, not both")
+    if dataset_id is None and dataset_name is None:
+        raise ValueError("give dataset_name or dataset_id")
+    reference = {"dataset_id": str(dataset_id)} if dataset_id is not None else {"dataset_name": dataset_name}
+    if dataset_project is not None:
+        reference["dataset_project"] = dataset_project
+    return reference
+
+
 def _dataset_json(dataset_id=None, dataset_name=None, dataset_project=None) -> dict:
     if dataset_id is not None and dataset_name is not None:
         raise ValueError("give dataset_id or dataset_name, not both")
@@ -201,8 +213,9 @@ class DatasetVersion:
     @classmethod
     def get_current(cls, dataset_name: str | None = None, dataset_id: str | None = None,
                     dataset_project: str | None = None) -> DatasetVersion:
-        dataset = _dataset_json(dataset_id, dataset_name, dataset_project)
-        return cls(_client().get_json(f"/api/datasets/{dataset['id']}/head/"), dataset)
+        found = _client().get_json("/api/datasets/lookup/head/", **_reference(dataset_id, dataset_name,
+                                                                                dataset_project))
+        return cls(found["version"], found["dataset"])
 
     @classmethod
     def get_version(cls, dataset_name: str | None = None, dataset_id: str | None = None,
@@ -231,11 +244,11 @@ class DatasetVersion:
                         child_metadata: dict | None = None, child_comment: str | None = None,
                         dataset_project: str | None = None) -> DatasetVersion:
         """Publish the only Draft in place (renamed) and return its new Draft child, now current."""
-        dataset = _dataset_json(dataset_id, dataset_name, dataset_project)
         body = {"publish_name": publish_name, "child_name": child_name, "child_metadata": child_metadata,
-                "child_comment": child_comment}
-        return cls(_client().send_json("POST", f"/api/datasets/{dataset['id']}/snapshot/",
-                                       {k: v for k, v in body.items() if v is not None}), dataset)
+                "child_comment": child_comment, **_reference(dataset_id, dataset_name, dataset_project)}
+        made = _client().send_json("POST", "/api/datasets/lookup/snapshot/",
+                                   {k: v for k, v in body.items() if v is not None})
+        return cls(made["version"], made["dataset"])
 
     @classmethod
     def create_version(cls, dataset_name: str | None = None, dataset_id: str | None = None,

@@ -52,3 +52,22 @@ def test_list_query_counts_do_not_grow(clients, people, dataset):
     big = {key: _queries(client, path) for key, path in paths.items()}
     assert big == small
     assert big == EXPECTED
+
+
+# The SDK's one-round-trip lookups: token, dataset with its summary, tags (+ project role, version and its
+# parents for the current version).
+LOOKUPS = {"by id": 6, "by name": 6, "dataset by name": 3}
+
+
+def test_lookups_answer_in_a_few_queries(clients, people, dataset):
+    client = clients["read"]
+    snapshot_create(dataset)
+    paths = {
+        "by id": f"/api/datasets/lookup/head/?dataset_id={dataset.pk}",
+        "by name": "/api/datasets/lookup/head/?dataset_name=cars&dataset_project=vision",
+        "dataset by name": "/api/datasets/lookup/?dataset_name=cars&dataset_project=vision",
+    }
+    counts = {key: _queries(client, path) for key, path in paths.items()}
+    assert counts == LOOKUPS
+    head = client.get(paths["by name"]).json()
+    assert head["dataset"]["id"] == str(dataset.pk) and head["version"]["id"] == str(version_head(dataset).pk)

@@ -80,8 +80,8 @@ class DatasetLookupView(APIView):
     def get(self, request):
         dataset = dataset_get(dataset_name=request.query_params.get("dataset_name"),
                               project_name=request.query_params.get("dataset_project"),
-                              queryset=visible_datasets(request.user))
-        return Response(_dataset_out(request, dataset.pk))
+                              queryset=datasets_with_summary(visible_datasets(request.user)))
+        return Response(s.DatasetOut(dataset).data)
 
 
 class DatasetDetailView(APIView):
