@@ -17,5 +17,5 @@ def sweep_deletion_jobs() -> None:
 
 
 @shared_task(name="hyperdatasets.analyze_frame_tables", ignore_result=True)
-def analyze_frame_tables() -> None:
-    frame_tables_analyze()
+def analyze_frame_tables(rows_written: int = 0) -> None:
+    frame_tables_analyze(rows_written)

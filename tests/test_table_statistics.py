@@ -43,7 +43,7 @@ def test_a_large_write_queues_one_analyze_a_small_one_none(monkeypatch, django_c
     assert queued == []
     with django_capture_on_commit_callbacks(execute=True):
         frames_upsert(head, _frames("big", ANALYZE_AFTER_ROWS))
-    assert queued == [{"countdown": table_statistics.DEBOUNCE_SECONDS}]
+    assert queued == [{"args": [ANALYZE_AFTER_ROWS], "countdown": table_statistics.DEBOUNCE_SECONDS}]
     with django_capture_on_commit_callbacks(execute=True):
         frames_upsert(head, _frames("again", ANALYZE_AFTER_ROWS))
     assert len(queued) == 1  # debounced: the queued pass will see both writes

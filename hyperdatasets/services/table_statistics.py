@@ -18,19 +18,21 @@ DEBOUNCE_SECONDS = 10
 _QUEUED_KEY = "hyperdatasets:frame-analyze-queued"
 
 
-def _stale_postgres_tables() -> list[str]:
+def _stale_postgres_tables(rows_written: int) -> list[str]:
+    # A writer's counts reach pg_stat_user_tables up to seconds after its commit: the rows the queuing
+    # write reported count as changed too.
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
-            "WHERE s.relname = ANY(%s) AND s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)",
-            [list(FRAME_TABLES)])
+            "WHERE s.relname = ANY(%s) AND greatest(s.n_mod_since_analyze, %s) > 50 + 0.1 * greatest(c.reltuples, 0)",
+            [list(FRAME_TABLES), rows_written])
         return [row[0] for row in cursor.fetchall()]
 
 
-def frame_tables_analyze() -> list[str]:
+def frame_tables_analyze(rows_written: int = 0) -> list[str]:
     """Analyze the frame tables whose statistics are stale; returns the tables analyzed. SQLite keeps no
     count of changes: its tables are analyzed each time (``ANALYZE`` there reads an index sample)."""
-    tables = _stale_postgres_tables() if connection.vendor == "postgresql" else list(FRAME_TABLES)
+    tables = _stale_postgres_tables(rows_written) if connection.vendor == "postgresql" else list(FRAME_TABLES)
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
@@ -47,6 +49,6 @@ def frame_tables_analyze_soon(rows_written: int) -> None:
         if cache.add(_QUEUED_KEY, True, timeout=DEBOUNCE_SECONDS):
             from hyperdatasets.tasks import analyze_frame_tables
 
-            analyze_frame_tables.apply_async(countdown=DEBOUNCE_SECONDS)
+            analyze_frame_tables.apply_async(args=[rows_written], countdown=DEBOUNCE_SECONDS)
 
     transaction.on_commit(queue)
