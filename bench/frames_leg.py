@@ -33,6 +33,7 @@ from hyperdatasets.selectors.versions import version_head  # noqa: E402
 from hyperdatasets.services.datasets import dataset_create  # noqa: E402
 from hyperdatasets.services.frames import frames_upsert  # noqa: E402
 from hyperdatasets.services.versions import version_create, version_publish  # noqa: E402
+from tests.deletion.servers import wait_for_port  # noqa: E402
 
 LABELS = ["car", "person", "bicycle", "truck", "bus", "dog", "cat", "tree", "sign", "light",
           "bench", "bird", "horse", "sheep", "cow", "boat", "train", "kite", "skis", "chair"]
@@ -196,12 +197,7 @@ def sdk_figures(n: int, root_version_id) -> dict:
                                str(ROOT / "hyperdatasets" / "gunicorn_conf.py"), "--bind", f"127.0.0.1:{port}"],
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_port(port, server)
         user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})
         token, _ = Token.objects.get_or_create(user=user)
         sdk.configure(url=f"http://127.0.0.1:{port}", token=token.key)

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.run import LOAD_HEADING  # noqa: E402 - the page's section this leg owns
+from tests.deletion.servers import wait_for_port  # noqa: E402
 
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATABASE = "hyperdatasets_bench_load"
@@ -128,12 +129,7 @@ def run(frames: int, users: int, seconds: int) -> dict:
                                "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_port(port, server)
         time.sleep(2)  # every worker booted
         with tempfile.TemporaryDirectory() as folder, WorkerMemory(server.pid) as memory:
             prefix = f"{folder}/load"
