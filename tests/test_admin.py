@@ -176,14 +176,14 @@ def test_frame_edits_are_listed_read_only_and_scoped(client, superuser, django_u
     project_rule_set(project_create(name="elsewhere", user=other), role=AccessRole.READ, user=other)
     dataset = dataset_create(dataset_name="cars", dataset_project="vision", user=superuser)
     head = version_head(dataset)
-    frames_upsert(head, [frame("f1")])
-    frame_save(head, "f1", frame("f1", labels=[["car"]]), if_match=None, user=superuser)
+    frames_upsert(head, [frame("frame-scoped-7")])
+    frame_save(head, "frame-scoped-7", frame("frame-scoped-7", labels=[["car"]]), if_match=None, user=superuser)
     edit = FrameEdit.objects.get()
     client.force_login(superuser)
     listing = client.get(reverse("admin:annotations_frameedit_changelist")).content.decode()
-    assert "f1" in listing and "Add frame edit" not in listing
+    assert "frame-scoped-7" in listing and "Add frame edit" not in listing
     page = client.get(reverse("admin:annotations_frameedit_change", args=[edit.pk]))
     assert page.status_code == 200 and 'name="frame_id"' not in page.content.decode()
     client.force_login(other)
-    assert "f1" not in client.get(reverse("admin:annotations_frameedit_changelist")).content.decode()
+    assert "frame-scoped-7" not in client.get(reverse("admin:annotations_frameedit_changelist")).content.decode()
     assert client.get(reverse("admin:annotations_frameedit_change", args=[edit.pk])).status_code == 302
