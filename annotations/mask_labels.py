@@ -34,27 +34,28 @@ def _labels(value: list[int], labels: Any) -> list[str]:
     if isinstance(labels, str) or not isinstance(labels, Sequence) or not labels:
         raise _refuse(f"labels of mask value {tuple(value)!r} must be a non-empty list of strings")
     for label in labels:
-        if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL_LENGTH:
+        if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL_LENGTH or "\x00" in label:
             raise _refuse(
-                f"labels of mask value {tuple(value)!r} must be non-empty strings of at most "
-                f"{MAX_LABEL_LENGTH} characters, got {label!r}"
+                f"labels of mask value {tuple(value)!r} must be strings of at most {MAX_LABEL_LENGTH} "
+                f"characters, not only whitespace and without NUL, got {label!r}"
             )
     return list(labels)
 
 
 def mask_labels_from_pairs(pairs: Sequence[tuple[Any, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Validate (value, labels) pairs and return the stored form."""
+    """Validate (value, labels) pairs and return the stored form. A value given twice maps to the labels of
+    both pairs, at the place of its first pair (a list of pairs cannot refuse it in its JSON Schema)."""
     if len(pairs) > MAX_MASK_VALUES:
         raise _refuse(f"at most {MAX_MASK_VALUES} mask values")
-    entries: list[dict[str, Any]] = []
-    seen: set[tuple[int, ...]] = set()
+    entries: dict[tuple[int, ...], dict[str, Any]] = {}
     for value, labels in pairs:
         rgb = _rgb(value)
-        if tuple(rgb) in seen:
-            raise _refuse(f"mask value {tuple(rgb)!r} appears twice")
-        seen.add(tuple(rgb))
-        entries.append({"value": rgb, "labels": _labels(rgb, labels)})
-    return {ALL_SOURCES_KEY: entries}
+        checked = _labels(rgb, labels)
+        if tuple(rgb) in entries:
+            entries[tuple(rgb)]["labels"].extend(checked)
+        else:
+            entries[tuple(rgb)] = {"value": rgb, "labels": checked}
+    return {ALL_SOURCES_KEY: list(entries.values())}
 
 
 def mask_labels_from_mapping(mapping: Any) -> dict[str, list[dict[str, Any]]]:

@@ -45,7 +45,7 @@ class DatasetUser(HttpUser):
 
     @task(10)
     def lookup(self) -> None:
-        self.client.get("/api/datasets/lookup/head/", params={"dataset_id": DATASET}, name="GET current version")
+        self.client.get(f"/api/datasets/{DATASET}/current/", name="GET current version")
 
     @task(10)
     def stats(self) -> None:

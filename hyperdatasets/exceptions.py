@@ -52,4 +52,13 @@ class InvalidInput(ServiceError):
 
 
 class AmbiguousName(InvalidInput):
+    """A name that several objects the caller can see carry: the request conflicts with their state (409)."""
+
     code = "ambiguous_name"
+
+
+class InvalidCursor(InvalidInput):
+    """A page cursor that no page returned: the page it names does not exist (404, as DRF's cursor
+    pagination answers)."""
+
+    code = "invalid_cursor"

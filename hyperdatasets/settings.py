@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "hyperdatasets.api.signin_throttle.SignInThrottleMiddleware",
+    "hyperdatasets.api.query_guard.QueryStringGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -272,6 +273,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "hyperdatasets API",
     "DESCRIPTION": "Versioned computer-vision datasets: projects, datasets, versions, frames and uploads.",
     "VERSION": "1.0.0",
+    # 3.1: full JSON Schema, so metadata's rule (no NUL in keys either: propertyNames) can be stated.
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -283,6 +286,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "hyperdatasets.api.schema.add_error_responses",
+        "hyperdatasets.api.schema.add_body_rules",
     ],
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

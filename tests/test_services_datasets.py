@@ -125,7 +125,7 @@ def test_get_not_found_and_bad_id():
         dataset_get(dataset_name="nope", project_name="p")
     with pytest.raises(InvalidInput, match="not a valid id"):
         dataset_get(dataset_id="xyz")
-    with pytest.raises(InvalidInput):
+    with pytest.raises(NotFound, match="named 'x' does not exist"):
         dataset_get(dataset_id="5b1e8a52-7c36-4c5a-a3c2-111111111111", dataset_name="x")
 
 

@@ -70,9 +70,11 @@ def test_relative_path_kept_and_checked(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path
     dataset = dataset_create(dataset_name="up-path")
     image = _png()
-    stored = upload_store(dataset, kind="source", filename="a.png", fileobj=image, size=10, path="raw/cam 1/a.png")
+    stored = upload_store(dataset, kind="source", filename="a.png", fileobj=image, size=10, path="raw/cam_1/a.png")
     assert stored.uri == f"file://{tmp_path}/datasets/{dataset.pk}/sources/raw/cam_1/a.png"
-    for bad in ("/etc/passwd", "raw/../../x.png", "raw//x.png", "./x.png"):
+    # Kept exactly as given, or refused: never rewritten on the way in.
+    for bad in ("/etc/passwd", "raw/../../x.png", "raw//x.png", "./x.png", "raw/cam 1/a.png", "a\\b.png",
+                "raw/" + "x" * 201, '{"a": 1}', "raw/é.png", "raw/"):
         with pytest.raises(InvalidInput, match="path"):
             upload_store(dataset, kind="source", filename="a.png", fileobj=_png(), size=10, path=bad)
 

@@ -114,8 +114,7 @@ def test_version_lists(dataset):
     assert list(version_list(dataset)) == [current, p]
     assert list(version_list(dataset, only_published=True)) == [p]
     assert list(version_list(dataset, only_draft=True)) == [current]
-    with pytest.raises(InvalidInput, match="exclude each other"):
-        version_list(dataset, only_published=True, only_draft=True)
+    assert list(version_list(dataset, only_published=True, only_draft=True)) == []  # each filter is a condition
 
 
 def test_get_by_name_id_and_head_with_warning(dataset):
@@ -129,8 +128,9 @@ def test_get_by_name_id_and_head_with_warning(dataset):
     assert version_get(dataset, version_id=str(p.pk)).version == p
     with pytest.raises(NotFound, match="'nope' does not exist in dataset 'MyDataset'"):
         version_get(dataset, version_name="nope")
-    with pytest.raises(InvalidInput):
-        version_get(dataset, version_name="P", version_id=p.pk)
+    assert version_get(dataset, version_name="P", version_id=p.pk).version == p  # both: each is a condition
+    with pytest.raises(NotFound, match="named 'Current' does not exist"):
+        version_get(dataset, version_name="Current", version_id=p.pk)
 
 
 def test_get_head_of_dataset_without_versions(dataset):

@@ -66,14 +66,14 @@ class VersionGraph(RuleBasedStateMachine):
         # Mostly existing versions (so graphs grow deep), sometimes a missing one.
         parents = data.draw(st.lists(st.sampled_from([*self.versions, "missing"]), max_size=3), label="parents")
         error = None
-        if name in self.versions:
+        if len(set(parents)) != len(parents):  # bad input is refused before the name is looked up
+            error = InvalidInput
+        elif name in self.versions:
             error = AlreadyExists if raise_if_exists else None
             if error is None:
                 got = version_create(self.dataset, version_name=name, parent_version_names=parents)
                 assert got.pk == self.ids[name]
                 return
-        elif len(set(parents)) != len(parents):
-            error = InvalidInput
         else:
             for parent in parents:
                 if parent not in self.versions:

@@ -9,10 +9,21 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
 from hyperdatasets.access import AccessDenied
-from hyperdatasets.exceptions import AlreadyExists, InvalidInput, NotFound, ServiceError, StaleWrite, StateConflict
+from hyperdatasets.exceptions import (
+    AlreadyExists,
+    AmbiguousName,
+    InvalidCursor,
+    InvalidInput,
+    NotFound,
+    ServiceError,
+    StaleWrite,
+    StateConflict,
+)
 
 SERVICE_STATUS = {
     InvalidInput: 400,
+    AmbiguousName: 409,
+    InvalidCursor: 404,
     AccessDenied: 403,
     NotFound: 404,
     AlreadyExists: 409,

@@ -8,8 +8,19 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from annotations.mask_labels import MAX_MASK_VALUES
 from hyperdatasets.models import ProjectAccessRule, VersionStatus
-from hyperdatasets.validation import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, MAX_TAGS, NAME_PATTERN, TEXT_PATTERN
+from hyperdatasets.services.frames import MAX_FRAMES_PER_CALL
+from hyperdatasets.services.versions import MAX_PARENTS
+from hyperdatasets.upload_paths import MAX_UPLOAD_PATH_LENGTH, UPLOAD_PATH_PATTERN
+from hyperdatasets.validation import (
+    LABEL_PATTERN,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_TAGS,
+    NAME_PATTERN,
+    TEXT_PATTERN,
+)
 
 
 class StrictCharField(serializers.CharField):
@@ -25,6 +36,11 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("not_a_string")
         return super().to_internal_value(data)
+
+
+# Query parameters, typed as the body fields are.
+NAME_PARAMETER = {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH, "pattern": NAME_PATTERN}
+TEXT_PARAMETER = {"type": "string", "pattern": TEXT_PATTERN}
 
 
 @extend_schema_field({"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH, "pattern": NAME_PATTERN})
@@ -57,7 +73,32 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
-JSON_OBJECT = serializers.DictField(required=False, allow_empty=True)
+@extend_schema_field({"type": "string", "format": "uuid"})
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID given as a string: DRF's UUIDField would also read an integer (and so false) as a UUID."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"$ref": "#/components/schemas/JsonObject"})
+class JsonObjectField(serializers.DictField):
+    """Metadata: a JSON object whose strings (keys included) hold no NUL and whose numbers lie within
+    ±(2**63-1), as ``validation.clean_metadata`` rules; the schema components are ``api.schema``'s."""
+
+
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH, "pattern": LABEL_PATTERN})
+class MaskLabelField(StrictCharField):
+    """A label of a mask value: ``annotations.mask_labels``' rule (not only whitespace, no NUL)."""
+
+
+def json_object(**kwargs) -> JsonObjectField:
+    return JsonObjectField(**kwargs)
+
+
+JSON_OBJECT = json_object(required=False, allow_empty=True)
 
 
 class ProjectIn(serializers.Serializer):
@@ -73,9 +114,14 @@ class ProjectOut(serializers.Serializer):
     created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
 
 
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": 150, "pattern": TEXT_PATTERN})
+class AccountNameField(StrictCharField):
+    """A username or group name to look up (Django's: at most 150 characters); an unknown one is a 404."""
+
+
 class RuleIn(serializers.Serializer):
-    user = StrictCharField(required=False, help_text="username")
-    group = StrictCharField(required=False, help_text="group name")
+    user = AccountNameField(required=False, help_text="username")
+    group = AccountNameField(required=False, help_text="group name")
     role = serializers.ChoiceField(choices=["read", "write", "admin"])
 
     def validate(self, attrs):
@@ -110,8 +156,8 @@ class DatasetCreateIn(serializers.Serializer):
 class DatasetUpdateIn(serializers.Serializer):
     name = name_field(required=False)
     description = text_field(required=False, allow_blank=True)
-    metadata = serializers.DictField(required=False, allow_empty=True)
-    project_id = serializers.UUIDField(required=False, allow_null=True,
+    metadata = json_object(required=False, allow_empty=True)
+    project_id = StrictUUIDField(required=False, allow_null=True,
                                        help_text="move to this project; null moves it out of any project")
 
 
@@ -139,8 +185,8 @@ class DatasetOut(serializers.Serializer):
 
 class VersionCreateIn(serializers.Serializer):
     version_name = name_field()
-    parent_version_names = serializers.ListField(child=name_field(), required=False)
-    parent_version_ids = serializers.ListField(child=serializers.UUIDField(), required=False)
+    parent_version_names = serializers.ListField(child=name_field(), required=False, max_length=MAX_PARENTS)
+    parent_version_ids = serializers.ListField(child=StrictUUIDField(), required=False, max_length=MAX_PARENTS)
     raise_if_exists = StrictBooleanField(required=False, default=False)
     metadata = JSON_OBJECT
     comment = text_field(required=False, allow_blank=True)
@@ -149,7 +195,7 @@ class VersionCreateIn(serializers.Serializer):
 class SnapshotIn(serializers.Serializer):
     publish_name = name_field(required=False, allow_null=True)
     child_name = name_field(required=False, allow_null=True)
-    child_metadata = serializers.DictField(required=False, allow_null=True)
+    child_metadata = json_object(required=False, allow_null=True)
     child_comment = text_field(required=False, allow_null=True, allow_blank=True)
 
 
@@ -159,7 +205,7 @@ class VersionUpdateIn(serializers.Serializer):
 
 
 class MetadataIO(serializers.Serializer):
-    metadata = serializers.DictField(allow_empty=True)
+    metadata = json_object(allow_empty=True)
 
 
 @extend_schema_field({"type": "integer", "minimum": 0, "maximum": 255})
@@ -169,11 +215,13 @@ class ChannelField(serializers.IntegerField):
 
 class MaskLabelEntry(serializers.Serializer):
     value = serializers.ListField(child=ChannelField(), min_length=3, max_length=3, help_text="[r, g, b]")
-    labels = serializers.ListField(child=name_field(), min_length=1)
+    labels = serializers.ListField(child=MaskLabelField(min_length=1, max_length=MAX_NAME_LENGTH), min_length=1)
 
 
 class MaskLabelsIO(serializers.Serializer):
-    mask_labels = serializers.ListField(child=MaskLabelEntry(), help_text="in order: [{value: [r,g,b], labels}]")
+    mask_labels = serializers.ListField(child=MaskLabelEntry(), max_length=MAX_MASK_VALUES,
+                                        help_text="in order: [{value: [r,g,b], labels}]; a value given twice "
+                                                  "maps to the labels of both")
 
 
 class VersionOut(serializers.Serializer):
@@ -195,7 +243,7 @@ class VersionOut(serializers.Serializer):
 
 
 class SnapshotByReferenceIn(SnapshotIn):
-    dataset_id = serializers.UUIDField(required=False)
+    dataset_id = StrictUUIDField(required=False)
     dataset_name = name_field(required=False)
     dataset_project = name_field(required=False)
 
@@ -261,8 +309,16 @@ class FramesIn(serializers.Serializer):
     frames = serializers.ListField(child=serializers.JSONField(), help_text="frame documents")
 
 
+MAX_LOOKUP_IDS = 10_000
+
+
 class FrameIdsIn(serializers.Serializer):
-    frame_ids = serializers.ListField(child=StrictCharField(min_length=1))  # unknown ids come back as missing
+    # unknown ids come back as missing
+    frame_ids = serializers.ListField(child=StrictCharField(min_length=1), max_length=MAX_FRAMES_PER_CALL)
+
+
+class FrameLookupIn(serializers.Serializer):
+    frame_ids = serializers.ListField(child=StrictCharField(min_length=1), max_length=MAX_LOOKUP_IDS)
 
 
 class FrameFailureOut(serializers.Serializer):
@@ -307,10 +363,15 @@ class StatsOut(serializers.Serializer):
     content_types = serializers.DictField(child=serializers.IntegerField())
 
 
+@extend_schema_field({"type": "string", "maxLength": MAX_UPLOAD_PATH_LENGTH, "pattern": UPLOAD_PATH_PATTERN})
+class UploadPathField(StrictCharField):
+    """``upload_paths``' rule, applied by ``services.uploads``."""
+
+
 class UploadIn(serializers.Serializer):
-    file = serializers.FileField()
+    file = serializers.FileField(allow_empty_file=True)
     kind = serializers.ChoiceField(choices=["source", "preview", "mask"], default="source")
-    path = StrictCharField(required=False, help_text="relative path to keep, e.g. raw/cam1/a.jpg")
+    path = UploadPathField(required=False, help_text="relative path to keep, e.g. raw/cam1/a.jpg")
 
 
 class UploadOut(serializers.Serializer):

@@ -21,6 +21,7 @@ urlpatterns = [
     path("datasets/create-new-dataset/", datasets.DatasetCreateNewView.as_view(), name="api-datasets-create-new"),
     path("datasets/lookup/", datasets.DatasetLookupView.as_view(), name="api-datasets-lookup"),
     path("datasets/lookup/head/", lookups.DatasetLookupHeadView.as_view(), name="api-datasets-lookup-head"),
+    path("datasets/<uuid:dataset_id>/current/", lookups.DatasetCurrentView.as_view(), name="api-dataset-current"),
     path("datasets/lookup/snapshot/", lookups.DatasetLookupSnapshotView.as_view(),
          name="api-datasets-lookup-snapshot"),
     path("datasets/<uuid:dataset_id>/", datasets.DatasetDetailView.as_view(), name="api-dataset"),

@@ -13,8 +13,10 @@ import orjson
 from hyperdatasets.sdk.client import _Client
 from hyperdatasets.sdk.frames import FrameGroup, SingleFrame, frame_from_api, frame_to_api
 from hyperdatasets.sdk.jobs import DeletionJob
+from hyperdatasets.upload_paths import safe_upload_path
 
 MAX_BATCH_BYTES = 8 * 1024 * 1024  # half the server's default HYPERDATASETS_FRAMES_MAX_BYTES
+LOOKUP_BATCH = 10_000  # the ids the server looks up in one call (api.serializers.MAX_LOOKUP_IDS)
 
 
 def _client() -> _Client:
@@ -213,8 +215,11 @@ class DatasetVersion:
     @classmethod
     def get_current(cls, dataset_name: str | None = None, dataset_id: str | None = None,
                     dataset_project: str | None = None) -> DatasetVersion:
-        found = _client().get_json("/api/datasets/lookup/head/", **_reference(dataset_id, dataset_name,
-                                                                                dataset_project))
+        reference = _reference(dataset_id, dataset_name, dataset_project)
+        if "dataset_id" in reference:
+            found = _client().get_json(f"/api/datasets/{quote(reference['dataset_id'], safe='')}/current/")
+        else:
+            found = _client().get_json("/api/datasets/lookup/head/", **reference)
         return cls(found["version"], found["dataset"])
 
     @classmethod
@@ -316,7 +321,7 @@ class DatasetVersion:
                 if not local.is_file():
                     raise ValueError(f"local file {local} does not exist")
                 relative = local.resolve().relative_to(Path(root).resolve()) if root else Path(local.name)
-                path = str(Path(destination.strip("/")) / relative)
+                path = safe_upload_path(f"{destination}/{relative.as_posix()}")
                 with open(local, "rb") as handle:
                     uploaded = _client().request("POST", f"/api/datasets/{self.dataset_id}/uploads/",
                                                  files={"file": (local.name, handle)},
@@ -385,8 +390,14 @@ class DatasetVersion:
         return frame_from_api(_client().get_json(f"/api/versions/{self.id}/frames/{quote(frame_id, safe='')}/"))
 
     def get_frames(self, frame_ids: list[str]) -> dict[str, SingleFrame | FrameGroup]:
-        found = _client().send_json("POST", f"/api/versions/{self.id}/frames/lookup/", {"frame_ids": frame_ids})
-        return {fid: frame_from_api(doc) for fid, doc in found["frames"].items()}
+        """The frames with these ids that the version holds (a call per 10,000 ids, the server's bound)."""
+        ids = list(frame_ids)
+        frames: dict[str, SingleFrame | FrameGroup] = {}
+        for start in range(0, len(ids), LOOKUP_BATCH):
+            found = _client().send_json("POST", f"/api/versions/{self.id}/frames/lookup/",
+                                        {"frame_ids": ids[start:start + LOOKUP_BATCH]})
+            frames.update((fid, frame_from_api(doc)) for fid, doc in found["frames"].items())
+        return frames
 
     def iterate_frame_documents(self, page_size: int = 500, label: str | None = None) -> Iterator[dict]:
         """Every frame as its JSON document, in (context_id, timestamp, id) order, a page in memory at a time."""

@@ -33,17 +33,22 @@ def dataset_get(
     *, dataset_id: object = None, dataset_name: str | None = None, project_name: str | None = None,
     queryset: QuerySet[Dataset] | None = None,
 ) -> Dataset:
-    """One dataset by id, or by name (in a project, or by the rule for names without a project)."""
+    """One dataset by id, or by name (in a project, or by the rule for names without a project). Given an id
+    and a name (or project), the dataset with that id must also carry them: each is a condition."""
     datasets = queryset if queryset is not None else Dataset.objects.all()
     datasets = datasets.select_related("project")
-    if dataset_id is not None and dataset_name is not None:
-        raise InvalidInput("give dataset_id or dataset_name, not both", details={
-            "dataset_id": ["give dataset_id or dataset_name, not both"]})
     if dataset_id is not None:
+        conditions = {"pk": parse_uuid("dataset_id", dataset_id)}
+        if dataset_name is not None:
+            conditions["name"] = dataset_name
+        if project_name is not None:
+            conditions["project__name"] = project_name
         try:
-            return datasets.get(pk=parse_uuid("dataset_id", dataset_id))
+            return datasets.get(**conditions)
         except Dataset.DoesNotExist:
-            raise NotFound(f"dataset {dataset_id} does not exist") from None
+            named = f" named {dataset_name!r}" if dataset_name is not None else ""
+            inside = f" in project {project_name!r}" if project_name is not None else ""
+            raise NotFound(f"dataset {dataset_id}{named}{inside} does not exist") from None
     if dataset_name is None:
         raise InvalidInput.for_field("dataset_name", "give dataset_name or dataset_id")
     if project_name is not None:

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from django.db import connection
 
-from hyperdatasets.exceptions import InvalidInput
+from hyperdatasets.exceptions import InvalidCursor, InvalidInput
 from hyperdatasets.models import DatasetVersion
 
 FRAME_TABLE = "hyperdatasets_frame"
@@ -113,7 +113,8 @@ def cursor_decode(cursor: str) -> tuple[str, int, str]:
         if not (isinstance(context_id, str) and type(timestamp) is int and isinstance(frame_id, str)):
             raise ValueError
     except (ValueError, TypeError, orjson.JSONDecodeError):
-        raise InvalidInput.for_field("cursor", "is not a cursor returned by a previous page") from None
+        raise InvalidCursor("cursor: is not a cursor returned by a previous page",
+                            details={"cursor": ["is not a cursor returned by a previous page"]}) from None
     return context_id, timestamp, frame_id
 
 
@@ -218,11 +219,17 @@ def _label_is_rare(version: DatasetVersion, label: str) -> bool:
 
 
 def _meta_filter(meta_key: str, meta_value: Any) -> tuple[str, list[Any]]:
+    """``meta[key path] == meta_value``; with ``meta_value`` None, the frames whose meta has the key path
+    (whatever its value, JSON null included)."""
     if not isinstance(meta_key, str) or not meta_key or len(meta_key) > 512:
         raise InvalidInput.for_field("meta_key", "must be a non-empty key path")
+    path = meta_key.split(".")
+    if meta_value is None:
+        if connection.vendor == "postgresql":
+            return " AND e.meta #> %s::text[] IS NOT NULL", [path]
+        return " AND json_type(e.meta, %s) IS NOT NULL", ["$" + "".join(f'."{key}"' for key in path)]
     if not isinstance(meta_value, str | int | float | bool):
         raise InvalidInput.for_field("meta_value", "must be a string, number or boolean")
-    path = meta_key.split(".")
     if connection.vendor == "postgresql":
         nested: Any = meta_value
         for key in reversed(path):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from hyperdatasets.exceptions import InvalidInput, NotFound
+from hyperdatasets.exceptions import NotFound
 from hyperdatasets.models import Dataset, DatasetVersion, VersionParent, VersionStatus
 from hyperdatasets.selectors.datasets import parse_uuid
 
@@ -24,11 +24,7 @@ def version_head(dataset: Dataset) -> DatasetVersion | None:
 def version_list(
     dataset: Dataset, *, only_published: bool = False, only_draft: bool = False
 ) -> QuerySet[DatasetVersion]:
-    if only_published and only_draft:
-        raise InvalidInput(
-            "only_published and only_draft exclude each other",
-            details={"only_draft": ["cannot be combined with only_published"]},
-        )
+    """The versions in number order; each filter given is a condition (both together match none)."""
     versions = DatasetVersion.objects.filter(dataset=dataset)
     if only_published:
         versions = versions.filter(status=VersionStatus.PUBLISHED)
@@ -46,16 +42,15 @@ class VersionLookup:
 def version_get(dataset: Dataset, *, version_name: str | None = None, version_id: object = None) -> VersionLookup:
     """One version by name or id; with neither, the current version and a warning when there are several."""
     versions = DatasetVersion.objects.filter(dataset=dataset).select_related("dataset")
-    if version_name is not None and version_id is not None:
-        raise InvalidInput(
-            "give version_name or version_id, not both",
-            details={"version_id": ["give version_name or version_id, not both"]},
-        )
-    if version_id is not None:
+    if version_id is not None:  # with a name too, the version with that id must carry it
+        conditions = {"pk": parse_uuid("version_id", version_id)}
+        if version_name is not None:
+            conditions["name"] = version_name
         try:
-            return VersionLookup(versions.get(pk=parse_uuid("version_id", version_id)))
+            return VersionLookup(versions.get(**conditions))
         except DatasetVersion.DoesNotExist:
-            raise NotFound(f"version {version_id} does not exist in dataset {dataset.name!r}") from None
+            named = f" named {version_name!r}" if version_name is not None else ""
+            raise NotFound(f"version {version_id}{named} does not exist in dataset {dataset.name!r}") from None
     if version_name is not None:
         try:
             return VersionLookup(versions.get(name=version_name))

@@ -8,7 +8,6 @@ frame and, for images, the size read with Pillow.
 from __future__ import annotations
 
 import mimetypes
-import re
 import uuid
 from dataclasses import dataclass
 from typing import IO
@@ -21,9 +20,9 @@ from PIL import Image, UnidentifiedImageError
 from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.models import Dataset
 from hyperdatasets.storage import provider_for_storage
+from hyperdatasets.upload_paths import MAX_UPLOAD_PATH_LENGTH, is_upload_path, safe_part
 
 UPLOAD_KINDS = ("source", "preview", "mask")
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass
@@ -40,9 +39,7 @@ class StoredUpload:
 
 
 def _safe_name(filename: str) -> str:
-    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = _UNSAFE.sub("_", base).strip("._")
-    return cleaned[:200] or "file"
+    return safe_part(filename.replace("\\", "/").rsplit("/", 1)[-1])
 
 
 def _image_size(fileobj: IO[bytes]) -> tuple[int | None, int | None]:
@@ -57,13 +54,12 @@ def _image_size(fileobj: IO[bytes]) -> tuple[int | None, int | None]:
 
 
 def _relative_path(path: str) -> str:
-    """A relative path kept under the dataset's folder: no absolute paths, no '..', safe characters."""
-    if not isinstance(path, str) or not path.strip("/") or path.startswith("/") or len(path) > 900:
-        raise InvalidInput.for_field("path", "must be a relative path of at most 900 characters")
-    parts = path.replace("\\", "/").split("/")
-    if any(part in ("", ".", "..") for part in parts):
-        raise InvalidInput.for_field("path", "must not contain empty, '.' or '..' parts")
-    return "/".join(_safe_name(part) for part in parts)
+    """A relative path kept under the dataset's folder, as given: ``upload_paths``' rule, or a refusal."""
+    if not is_upload_path(path):
+        raise InvalidInput.for_field(
+            "path", f"must be a relative path of at most {MAX_UPLOAD_PATH_LENGTH} characters whose '/'-separated "
+                    "parts are 1-200 ASCII letters, digits, '.', '_' and '-' (not '.' or '..')")
+    return path
 
 
 def upload_store(dataset: Dataset, *, kind: str, filename: str, fileobj: IO[bytes], size: int,

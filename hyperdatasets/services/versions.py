@@ -44,29 +44,34 @@ def _next_number(dataset: Dataset) -> int:
     return (top or 0) + 1
 
 
-def _resolve_parents(
-    dataset: Dataset, parent_version_names: Any, parent_version_ids: Any
-) -> list[DatasetVersion]:
-    if parent_version_names and parent_version_ids:
+def _parent_keys(parent_version_names: Any, parent_version_ids: Any) -> tuple[str, list[Any]]:
+    """The parents asked for, checked as input (before any lookup): by name or by id, not both."""
+    if parent_version_names is not None and parent_version_ids is not None:
         raise InvalidInput(
             "give parent_version_names or parent_version_ids, not both",
             details={"parent_version_ids": ["cannot be combined with parent_version_names"]},
         )
-    versions = DatasetVersion.objects.filter(dataset=dataset)
-    if parent_version_ids:
-        if isinstance(parent_version_ids, str):
+    if parent_version_ids is not None:
+        if isinstance(parent_version_ids, str) or not isinstance(parent_version_ids, list | tuple):
             raise InvalidInput.for_field("parent_version_ids", "must be a list")
-        keys = [parse_uuid("parent_version_ids", pid) for pid in parent_version_ids]
-        found = {v.pk: v for v in versions.filter(pk__in=keys)}
-        field = "parent_version_ids"
+        field, keys = "parent_version_ids", [parse_uuid("parent_version_ids", pid) for pid in parent_version_ids]
     else:
-        keys = clean_name_list("parent_version_names", parent_version_names)
-        found = {v.name: v for v in versions.filter(name__in=keys)}
-        field = "parent_version_names"
+        field, keys = "parent_version_names", clean_name_list("parent_version_names", parent_version_names)
     if len(keys) > MAX_PARENTS:
         raise InvalidInput.for_field(field, f"at most {MAX_PARENTS} parents")
     if len(set(keys)) != len(keys):
         raise InvalidInput.for_field(field, "a parent is listed twice")
+    return field, keys
+
+
+def _resolve_parents(dataset: Dataset, field: str, keys: list[Any]) -> list[DatasetVersion]:
+    if not keys:
+        return []
+    versions = DatasetVersion.objects.filter(dataset=dataset)
+    if field == "parent_version_ids":
+        found = {v.pk: v for v in versions.filter(pk__in=keys)}
+    else:
+        found = {v.name: v for v in versions.filter(name__in=keys)}
     parents = []
     for key in keys:
         if key not in found:
@@ -118,6 +123,7 @@ def version_create(
     name = clean_name("version_name", version_name)
     metadata = clean_metadata("metadata", metadata)
     comment = clean_text("comment", comment)
+    parent_field, parent_keys = _parent_keys(parent_version_names, parent_version_ids)
     with transaction.atomic():
         locked = dataset_lock(dataset)
         existing = DatasetVersion.objects.filter(dataset=locked, name=name).select_related("dataset").first()
@@ -125,7 +131,7 @@ def version_create(
             if raise_if_exists:
                 raise AlreadyExists(f"version {name!r} already exists in dataset {locked.name!r}")
             return existing
-        parents = _resolve_parents(locked, parent_version_names, parent_version_ids)
+        parents = _resolve_parents(locked, parent_field, parent_keys)
         return version_insert(locked, name=name, parents=parents, metadata=metadata, comment=comment, user=user)
 
 

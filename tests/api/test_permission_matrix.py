@@ -64,6 +64,7 @@ MATRIX = {
     ("api-versions", "POST"): (Need.WRITE, "", {"version_name": "child", "parent_version_names": ["pub"]}),
     ("api-versions-lookup", "GET"): (Need.READ, "?version_name=pub", None),
     ("api-dataset-head", "GET"): (Need.READ, "", None),
+    ("api-dataset-current", "GET"): (Need.READ, "", None),
     ("api-dataset-snapshot", "POST"): (Need.WRITE, "", {"publish_name": "snap"}),
     ("api-version", "GET"): (Need.READ, "", None),
     ("api-version", "PATCH"): (Need.WRITE, "", {"comment": "c"}),

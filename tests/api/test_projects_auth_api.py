@@ -21,7 +21,7 @@ def test_project_create_gives_creator_admin_and_rules(clients, people):
     assert clients["read"].post(f"/api/projects/{pid}/rules/", {"user": "reader", "role": "admin"},
                                 format="json").status_code == 403
     bad = clients["outsider"].post(f"/api/projects/{pid}/rules/", {"user": "ghost", "role": "read"}, format="json")
-    assert bad.status_code == 400 and "user" in error_of(bad)["details"]
+    assert bad.status_code == 404 and "user" in error_of(bad)["details"]  # no such user
     both = clients["outsider"].post(f"/api/projects/{pid}/rules/", {"role": "read"}, format="json")
     assert both.status_code == 400
     own_rule = rules[0]["id"]

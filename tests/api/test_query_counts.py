@@ -63,7 +63,7 @@ def test_lookups_answer_in_a_few_queries(clients, people, dataset):
     client = clients["read"]
     snapshot_create(dataset)
     paths = {
-        "by id": f"/api/datasets/lookup/head/?dataset_id={dataset.pk}",
+        "by id": f"/api/datasets/{dataset.pk}/current/",
         "by name": "/api/datasets/lookup/head/?dataset_name=cars&dataset_project=vision",
         "dataset by name": "/api/datasets/lookup/?dataset_name=cars&dataset_project=vision",
     }

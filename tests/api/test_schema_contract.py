@@ -1,4 +1,8 @@
-"""schemathesis against the OpenAPI schema, in process: no 5xx and every response matches the schema."""
+"""schemathesis against the OpenAPI schema, in process, with every check it has: no 5xx, every status and
+response documented and matching the schema, schema-valid requests accepted and schema-invalid ones refused,
+on both databases. The repository's schemathesis.toml holds the per-operation statuses (see there why)."""
+
+import os
 
 import pytest
 import schemathesis
@@ -7,7 +11,6 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
-from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from hyperdatasets.selectors.versions import version_head
 from hyperdatasets.services.datasets import dataset_create
@@ -37,7 +40,7 @@ def token(django_user_model):
 
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=int(os.environ.get("CONTRACT_EXAMPLES", "8")), deadline=None,
+          suppress_health_check=list(HealthCheck))
 def test_api_matches_schema(case, token):
-    case.call_and_validate(headers={"Authorization": f"Token {token}"},
-                           checks=[not_a_server_error, response_schema_conformance])
+    case.call_and_validate(headers={"Authorization": f"Token {token}"})

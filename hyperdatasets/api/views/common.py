@@ -33,10 +33,10 @@ def query_bool(request, name: str) -> bool:
     raw = request.query_params.get(name)
     if raw is None:
         return False
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes"}:
+    # As OpenAPI writes a boolean into a query string; anything else is refused rather than guessed at.
+    if raw == "true":
         return True
-    if value in {"0", "false", "no", ""}:
+    if raw == "false":
         return False
     raise InvalidInput.for_field(name, "must be true or false")
 

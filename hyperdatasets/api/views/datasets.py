@@ -38,7 +38,8 @@ def _create_kwargs(request, data: dict) -> dict:
 
 LIST_FILTERS = [
     OpenApiParameter("project", OpenApiTypes.UUID, description="project id"),
-    OpenApiParameter("tag", str), OpenApiParameter("name", str, description="part of the name"),
+    OpenApiParameter("tag", s.TEXT_PARAMETER),
+    OpenApiParameter("name", s.TEXT_PARAMETER, description="part of the name"),
     OpenApiParameter("is_example", bool),
 ]
 
@@ -75,8 +76,8 @@ class DatasetCreateNewView(APIView):
 
 
 class DatasetLookupView(APIView):
-    @extend_schema(parameters=[OpenApiParameter("dataset_name", str, required=True),
-                               OpenApiParameter("dataset_project", str)], responses=s.DatasetOut)
+    @extend_schema(parameters=[OpenApiParameter("dataset_name", s.NAME_PARAMETER, required=True),
+                               OpenApiParameter("dataset_project", s.NAME_PARAMETER)], responses=s.DatasetOut)
     def get(self, request):
         dataset = dataset_get(dataset_name=request.query_params.get("dataset_name"),
                               project_name=request.query_params.get("dataset_project"),

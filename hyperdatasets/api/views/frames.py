@@ -2,6 +2,8 @@
 others with orjson) and handed to the services as they are: no serializer per frame. A request may hold
 HYPERDATASETS_FRAMES_MAX_BYTES of JSON (gzip allowed), 50,000 frames."""
 
+import re
+
 import orjson
 from django.conf import settings
 from django.http import StreamingHttpResponse
@@ -40,10 +42,13 @@ def _write_out(result) -> dict:
 
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", str),
+    OpenApiParameter("cursor", s.TEXT_PARAMETER),
     OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
-    OpenApiParameter("label", str), OpenApiParameter("meta_key", str, description="dotted key path in meta"),
-    OpenApiParameter("meta_value", str, description="JSON value (e.g. 3, true, \"left\") or a plain string"),
+    OpenApiParameter("label", s.TEXT_PARAMETER),
+    OpenApiParameter("meta_key", s.TEXT_PARAMETER, description="dotted key path in meta"),
+    OpenApiParameter("meta_value", s.TEXT_PARAMETER,
+                     description="JSON value (e.g. 3, true, \"left\") or a plain string; without it, the frames "
+                                 "whose meta has meta_key"),
 ]
 
 
@@ -70,8 +75,6 @@ class VersionFramesView(APIView):
         except ValueError:
             raise InvalidInput.for_field("limit", "must be an integer from 1 to 1000") from None
         meta_key = params.get("meta_key") or None
-        if meta_key is not None and "meta_value" not in params:
-            raise InvalidInput.for_field("meta_value", "is required with meta_key")
         page = frames_page(version, cursor=params.get("cursor") or None, limit=limit,
                            label=params.get("label") or None, meta_key=meta_key,
                            meta_value=_meta_value(params.get("meta_value")) if meta_key else None)
@@ -102,12 +105,12 @@ class VersionFramesDeleteView(APIView):
 class VersionFramesLookupView(APIView):
     max_body_bytes = settings.HYPERDATASETS_FRAMES_MAX_BYTES
 
-    @extend_schema(request=s.FrameIdsIn, responses=s.FramesByIdOut)
+    @extend_schema(request=s.FrameLookupIn, responses=s.FramesByIdOut)
     def post(self, request, version_id):
         version = version_for(request, version_id, "frames.view")
         ids = _list_field(request, "frame_ids")
-        if any(not isinstance(i, str) for i in ids) or len(ids) > 10_000:
-            raise InvalidInput.for_field("frame_ids", "must be at most 10000 strings")
+        if any(not isinstance(i, str) or not i for i in ids) or len(ids) > s.MAX_LOOKUP_IDS:
+            raise InvalidInput.for_field("frame_ids", f"must be at most {s.MAX_LOOKUP_IDS} non-empty strings")
         found = frames_get(version, ids)
         return Response({"frames": found, "missing": [i for i in dict.fromkeys(ids) if i not in found]})
 
@@ -116,14 +119,19 @@ def _etag(revision: int) -> str:
     return f'"{revision}"'
 
 
+# An entity tag as this API sends them (RFC 9110: a quoted string, W/ if weak): the frame's revision; the
+# bare number is taken too, as clients and proxies that drop the quotes send it.
+IF_MATCH_PATTERN = r'^(?:W/)?(?:"[0-9]{1,18}"|[0-9]{1,18})$'
+_IF_MATCH = re.compile(IF_MATCH_PATTERN.replace("$", r"\Z"))
+
+
 def _if_match(request) -> int | None:
     raw = request.headers.get("If-Match")
     if raw is None:
         return None
-    tag = raw.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise InvalidInput.for_field("If-Match", "must be the ETag the frame was loaded with")
-    return int(tag)
+    if not _IF_MATCH.match(raw.strip(" \t")):
+        raise InvalidInput.for_field("If-Match", 'must be the ETag the frame was loaded with, e.g. "3"')
+    return int(raw.strip(" \t").removeprefix("W/").strip('"'))
 
 
 class VersionFrameDetailView(APIView):
@@ -137,7 +145,8 @@ class VersionFrameDetailView(APIView):
 
     @extend_schema(
         request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT,
-        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER,
+        parameters=[OpenApiParameter("If-Match", {"type": "string", "pattern": IF_MATCH_PATTERN},
+                                     OpenApiParameter.HEADER,
                                      description="the ETag the frame was loaded with; 412 if it was saved since")],
         description="Write the whole frame into a Draft version (created or replaced) and record the save in the "
                     "frame's history. With If-Match, a frame saved or deleted since it was loaded is refused "
@@ -171,7 +180,8 @@ class VersionStatsView(APIView):
 
 class VersionDiffView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("other", str, required=True, description="id of the version to compare to")],
+        parameters=[OpenApiParameter("other", OpenApiTypes.UUID, required=True,
+                                     description="id of the version to compare to")],
         responses={(200, "application/x-ndjson"): OpenApiTypes.STR},
         description="Streams one JSON line per changed frame id going from this version to `other` "
                     '({"change": "added"|"removed"|"modified", "id": ...}), then {"counts": {...}}.',

@@ -1,7 +1,6 @@
 """Calls addressed by a dataset's name (or id) that answer in one round trip what would otherwise take a
 lookup first: the current version, and a snapshot. The SDK's ``get_current`` and ``create_snapshot`` use them."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,9 +13,9 @@ from hyperdatasets.models import Dataset, DatasetVersion
 from hyperdatasets.selectors.datasets import dataset_get, datasets_with_summary
 from hyperdatasets.services.snapshots import snapshot_create
 
-DATASET_REFERENCE = [
-    OpenApiParameter("dataset_id", OpenApiTypes.UUID, description="the dataset's id, or give its name"),
-    OpenApiParameter("dataset_name", str), OpenApiParameter("dataset_project", str),
+DATASET_BY_NAME = [
+    OpenApiParameter("dataset_name", s.NAME_PARAMETER, required=True),
+    OpenApiParameter("dataset_project", s.NAME_PARAMETER, description="the project, when the name is in several"),
 ]
 
 
@@ -34,13 +33,25 @@ def dataset_and_version(dataset: Dataset, version_id) -> dict:
     return {"dataset": s.DatasetOut(dataset).data, "version": s.VersionOut(version).data}
 
 
+def head_of(dataset: Dataset) -> Response:
+    if dataset.current_version_id is None:
+        raise NotFound(f"dataset {dataset.name!r} has no versions")
+    return Response(dataset_and_version(dataset, dataset.current_version_id))
+
+
 class DatasetLookupHeadView(APIView):
-    @extend_schema(parameters=DATASET_REFERENCE, responses=s.DatasetAndVersionOut)
+    @extend_schema(parameters=DATASET_BY_NAME, responses=s.DatasetAndVersionOut,
+                   description="The dataset named so and its current version.")
     def get(self, request):
-        dataset = looked_up(request, request.query_params, "version.view")
-        if dataset.current_version_id is None:
-            raise NotFound(f"dataset {dataset.name!r} has no versions")
-        return Response(dataset_and_version(dataset, dataset.current_version_id))
+        reference = {"dataset_name": request.query_params.get("dataset_name", ""),
+                     "dataset_project": request.query_params.get("dataset_project")}
+        return head_of(looked_up(request, reference, "version.view"))
+
+
+class DatasetCurrentView(APIView):
+    @extend_schema(responses=s.DatasetAndVersionOut, description="The dataset and its current version.")
+    def get(self, request, dataset_id):
+        return head_of(looked_up(request, {"dataset_id": dataset_id}, "version.view"))
 
 
 class DatasetLookupSnapshotView(APIView):

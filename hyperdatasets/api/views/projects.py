@@ -47,11 +47,11 @@ class ProjectRuleListView(APIView):
         if "user" in data:
             user = get_user_model().objects.filter(username=data["user"]).first()
             if user is None:
-                raise InvalidInput.for_field("user", f"no user named {data['user']!r}")
+                raise NotFound(f"user: no user named {data['user']!r}", details={"user": ["no such user"]})
         else:
             group = Group.objects.filter(name=data["group"]).first()
             if group is None:
-                raise InvalidInput.for_field("group", f"no group named {data['group']!r}")
+                raise NotFound(f"group: no group named {data['group']!r}", details={"group": ["no such group"]})
         rule = project_rule_set(project, role=data["role"], user=user, group=group)
         return Response(s.RuleOut(rule).data, status=201)
 

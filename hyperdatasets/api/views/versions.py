@@ -1,3 +1,4 @@
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -51,7 +52,8 @@ class DatasetVersionListView(APIView):
 
 
 class DatasetVersionLookupView(APIView):
-    @extend_schema(parameters=[OpenApiParameter("version_name", str), OpenApiParameter("version_id", str)],
+    @extend_schema(parameters=[OpenApiParameter("version_name", s.NAME_PARAMETER),
+                               OpenApiParameter("version_id", OpenApiTypes.UUID)],
                    responses=s.VersionLookupOut)
     def get(self, request, dataset_id):
         dataset = dataset_for(request, dataset_id, "version.view")

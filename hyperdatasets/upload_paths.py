@@ -1,0 +1,34 @@
+"""The rule for the relative path an upload keeps (``raw/cam1/a.jpg``), shared by the server, which refuses
+a path outside it, and the SDK, which maps a local path into it before uploading. No Django imports.
+
+A part is 1-200 ASCII letters, digits, '.', '_' and '-' and is not '.' or '..'; parts are joined by '/';
+the whole is at most 900 characters. The pattern is the OpenAPI schema's.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_UPLOAD_PATH_LENGTH = 900
+MAX_PART_LENGTH = 200  # file systems hold 255 bytes a name; the rest is room for a collision suffix
+_PART = (r"(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,198}"
+         r"|\.\.[A-Za-z0-9._-]{1,198})")
+UPLOAD_PATH_PATTERN = rf"^{_PART}(?:/{_PART})*$"
+_UPLOAD_PATH = re.compile(rf"{_PART}(?:/{_PART})*")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def is_upload_path(path: object) -> bool:
+    return isinstance(path, str) and len(path) <= MAX_UPLOAD_PATH_LENGTH and _UPLOAD_PATH.fullmatch(path) is not None
+
+
+def safe_part(name: str) -> str:
+    """A file or folder name within the rule: unsafe runs become '_', leading and trailing '.' and '_' go,
+    and a long name keeps its end (where the extension is)."""
+    return (_UNSAFE.sub("_", name).strip("._") or "file")[-MAX_PART_LENGTH:]
+
+
+def safe_upload_path(path: str) -> str:
+    """A local relative path (either separator) mapped into the rule, part by part."""
+    parts = [part for part in path.replace("\\", "/").split("/") if part not in ("", ".", "..")]
+    return "/".join(safe_part(part) for part in parts)[-MAX_UPLOAD_PATH_LENGTH:].lstrip("/") or "file"
