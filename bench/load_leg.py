@@ -25,7 +25,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import LOAD_HEADING  # noqa: E402 - the page's section this leg owns
+from bench.run import LOAD_HEADING, replace_section  # noqa: E402 - the page's section this leg owns
 from tests.deletion.servers import wait_for_port  # noqa: E402
 
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -187,9 +187,7 @@ def main() -> None:
     args = parser.parse_args()
     result = run(args.frames, args.users, args.seconds)
     command = "python bench/load_leg.py " + " ".join(sys.argv[1:])
-    output = Path(args.output)
-    kept = output.read_text().partition(LOAD_HEADING)[0].rstrip("\n") + "\n\n" if output.exists() else ""
-    output.write_text(kept + render(result, command.strip()))
+    replace_section(Path(args.output), LOAD_HEADING, render(result, command.strip()))
     print(f"wrote {args.output}")
 
 

@@ -97,21 +97,42 @@ def deletion_leg(objects: int, latency_ms: float) -> dict:
 DELETION_HEADING = "## Source deletion"
 
 
-LOAD_HEADING = "## Load"  # written by bench/load_leg.py, always last; kept as it is by this command
+LOAD_HEADING = "## Load"  # written by bench/load_leg.py; with the contract's, always last, kept as they are
+CONTRACT_HEADING = "## Contract"  # written by bench/contract_leg.py
+TRAILING_HEADINGS = (LOAD_HEADING, CONTRACT_HEADING)
 
 
 def split_sections(text: str) -> tuple[str, str]:
-    """(the frame sections, the deletion section) of a benchmarks page, without the load section; the
-    second is empty when absent."""
-    frames, _, deletion = text.partition(LOAD_HEADING)[0].partition(DELETION_HEADING)
+    """(the frame sections, the deletion section) of a benchmarks page, without the separate legs'
+    sections; the second is empty when absent."""
+    start = _trailing_start(text)
+    frames, _, deletion = (text[:start] if start != -1 else text).partition(DELETION_HEADING)
     return frames, DELETION_HEADING + deletion if deletion else ""
 
 
+def _trailing_start(text: str) -> int:
+    """Where the sections the separate legs own (load, contract; always last) begin, else -1."""
+    found = [at for heading in TRAILING_HEADINGS if (at := text.find("\n" + heading)) != -1]
+    return min(found) + 1 if found else -1
+
+
 def write_keeping_load(path: Path, text: str) -> None:
-    """Write the page, keeping the load leg's section (at the end) from the page as it was."""
+    """Write the page, keeping the separate legs' sections (at the end) from the page as it was."""
     old = path.read_text() if path.exists() else ""
-    _, heading, load = old.partition(LOAD_HEADING)
-    path.write_text(text.rstrip("\n") + "\n\n" + heading + load if heading else text)
+    start = _trailing_start(old)
+    path.write_text(text.rstrip("\n") + "\n\n" + old[start:] if start != -1 else text)
+
+
+def replace_section(path: Path, heading: str, section: str) -> None:
+    """Replace the section under ``heading`` (to the next '## ' heading), or add it at the end."""
+    old = path.read_text() if path.exists() else ""
+    start = old.find("\n" + heading)
+    if start == -1:
+        path.write_text(old.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n")
+        return
+    end = old.find("\n## ", start + 1)
+    rest = "\n" + old[end + 1:] if end != -1 else ""
+    path.write_text(old[:start].rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n" + rest)
 
 
 def render_deletion(legs: list[dict]) -> list[str]:
