@@ -99,7 +99,7 @@ def run(cases: int, examples: int) -> list[dict]:
             if not rounds[-1]["cases"]:
                 raise SystemExit("schemathesis ran no case:\n" + rounds[-1]["tail"])
             remaining = cases - sum(r["cases"] for r in rounds)
-            examples = int(examples * max(1.2, remaining / rounds[-1]["cases"])) + 1  # about what is left
+            examples = max(10, int(examples * remaining / rounds[-1]["cases"]) + 1)  # about what is left
     finally:
         server.terminate()
         server.wait(timeout=60)

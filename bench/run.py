@@ -99,7 +99,8 @@ DELETION_HEADING = "## Source deletion"
 
 LOAD_HEADING = "## Load"  # written by bench/load_leg.py; with the contract's, always last, kept as they are
 CONTRACT_HEADING = "## Contract"  # written by bench/contract_leg.py
-TRAILING_HEADINGS = (LOAD_HEADING, CONTRACT_HEADING)
+LATENCY_HEADING = "## SDK latency"  # written by bench/latency_leg.py
+TRAILING_HEADINGS = (LOAD_HEADING, CONTRACT_HEADING, LATENCY_HEADING)
 
 
 def split_sections(text: str) -> tuple[str, str]:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from hyperdatasets.exceptions import NotFound, ServiceError
 from hyperdatasets.models import AccessRole, Dataset, DatasetVersion, DeletionJob, Project, ProjectAccessRule
+from hyperdatasets.selectors.frames import db_uuid
 
 
 class Role(IntEnum):
@@ -59,13 +62,28 @@ def _signed_in(user) -> bool:
     return user is not None and getattr(user, "is_authenticated", False) and user.is_active
 
 
+def _rules_sql() -> str:
+    """The roles the rules of one project grant one user, directly or through a group: the check every
+    request makes, as plain SQL (the ORM spent more time building this query than the database running it)."""
+    global _RULES_SQL
+    if _RULES_SQL is None:
+        user_groups = get_user_model().groups.through._meta.db_table
+        _RULES_SQL = (f"SELECT role FROM {ProjectAccessRule._meta.db_table} WHERE project_id = %s AND "
+                      f"(user_id = %s OR group_id IN (SELECT group_id FROM {user_groups} WHERE user_id = %s))")
+    return _RULES_SQL
+
+
+_RULES_SQL: str | None = None
+
+
 def project_role(user, project: Project) -> Role:
     if not _signed_in(user):
         return Role.NONE
     if user.is_superuser:
         return Role.ADMIN
-    rules = ProjectAccessRule.objects.filter(project=project).filter(Q(user=user) | Q(group__user=user))
-    return max((_ROLE_OF[r] for r in rules.values_list("role", flat=True)), default=Role.NONE)
+    with connection.cursor() as cursor:
+        cursor.execute(_rules_sql(), [db_uuid(project.pk), user.pk, user.pk])
+        return max((_ROLE_OF[role] for (role,) in cursor.fetchall()), default=Role.NONE)
 
 
 def project_roles(user) -> dict:

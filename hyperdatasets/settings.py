@@ -257,7 +257,7 @@ HYPERDATASETS_SIGNIN_RATE = os.environ.get("HYPERDATASETS_SIGNIN_RATE", "10/min"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",  # first: unauthenticated calls answer 401
+        "hyperdatasets.api.authentication.FastTokenAuthentication",  # first: unauthenticated calls answer 401
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

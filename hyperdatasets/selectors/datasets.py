@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 
 from hyperdatasets.exceptions import AmbiguousName, InvalidInput, NotFound
@@ -81,6 +92,29 @@ def dataset_list(*, project: Project | None = None, tag: str | None = None,
     if name is not None:
         datasets = datasets.filter(name__icontains=name)
     return datasets.order_by("name", "id")
+
+
+def dataset_summarized(dataset: Dataset, *, parents: bool = True) -> DatasetVersion | None:
+    """Set on ``dataset`` what ``datasets_with_summary`` annotates (version count, current version id and
+    frame count) from one query over its versions, and return its current version (with ``parents``, its
+    parent links prefetched, as ``VersionOut`` reads them)."""
+    from hyperdatasets.selectors.versions import head_key
+
+    versions = list(DatasetVersion.objects.filter(dataset_id=dataset.pk).select_related("created_by"))
+    head = max(versions, key=head_key, default=None)
+    dataset.version_count = len(versions)
+    dataset.current_version_id = head.pk if head is not None else None
+    dataset.current_frame_count = head.frame_count if head is not None else None
+    if head is not None:
+        if parents:
+            prefetch_related_objects([head], "parent_links")
+        head.dataset = dataset
+    return head
+
+
+def dataset_for_output(datasets: QuerySet[Dataset]) -> QuerySet[Dataset]:
+    """What ``DatasetOut`` reads besides the summary: project, creator and tags."""
+    return datasets.select_related("project", "created_by").prefetch_related("tags")
 
 
 def datasets_with_summary(datasets: QuerySet[Dataset]) -> QuerySet[Dataset]:

@@ -11,14 +11,17 @@ from hyperdatasets.models import Dataset, DatasetVersion, VersionParent, Version
 from hyperdatasets.selectors.datasets import parse_uuid
 
 
+def head_key(version: DatasetVersion) -> tuple[bool, int, int]:
+    """The current version is the greatest by this key: the Draft with the longest path to a root (newest
+    on ties); with no Draft, the newest Published version. (``datasets_with_summary`` orders by the same
+    key in SQL, for lists.)"""
+    draft = version.status == VersionStatus.DRAFT
+    return draft, version.depth if draft else 0, version.number
+
+
 def version_head(dataset: Dataset) -> DatasetVersion | None:
-    """The current version: the Draft with the longest path to a root (newest on ties);
-    with no Draft, the newest Published version."""
-    versions = DatasetVersion.objects.filter(dataset=dataset)
-    draft = versions.filter(status=VersionStatus.DRAFT).order_by("-depth", "-number").first()
-    if draft is not None:
-        return draft
-    return versions.filter(status=VersionStatus.PUBLISHED).order_by("-number").first()
+    """The current version (``head_key``), in one query."""
+    return max(DatasetVersion.objects.filter(dataset=dataset), key=head_key, default=None)
 
 
 def version_list(

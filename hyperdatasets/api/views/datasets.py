@@ -14,7 +14,15 @@ from hyperdatasets.api import serializers as s
 from hyperdatasets.api.bodies import LimitedMultiPartParser
 from hyperdatasets.api.views.common import NameCursorPagination, dataset_for, paginate, parsed, query_bool
 from hyperdatasets.exceptions import NotFound
-from hyperdatasets.selectors.datasets import dataset_get, dataset_list, datasets_with_summary, parse_uuid
+from hyperdatasets.models import Dataset
+from hyperdatasets.selectors.datasets import (
+    dataset_for_output,
+    dataset_get,
+    dataset_list,
+    dataset_summarized,
+    datasets_with_summary,
+    parse_uuid,
+)
 from hyperdatasets.selectors.deletion import deletion_job_out
 from hyperdatasets.services.datasets import dataset_create, dataset_delete, dataset_update, version_create_new_dataset
 from hyperdatasets.services.tags import dataset_tags_add, dataset_tags_remove
@@ -22,7 +30,9 @@ from hyperdatasets.services.uploads import upload_store
 
 
 def _dataset_out(request, dataset_id) -> dict:
-    dataset = datasets_with_summary(visible_datasets(request.user)).get(pk=dataset_id)
+    """A dataset the caller was allowed to see or change, as DatasetOut, in three plain queries."""
+    dataset = dataset_for_output(Dataset.objects.filter(pk=dataset_id)).get()
+    dataset_summarized(dataset, parents=False)
     return s.DatasetOut(dataset).data
 
 
@@ -81,7 +91,8 @@ class DatasetLookupView(APIView):
     def get(self, request):
         dataset = dataset_get(dataset_name=request.query_params.get("dataset_name"),
                               project_name=request.query_params.get("dataset_project"),
-                              queryset=datasets_with_summary(visible_datasets(request.user)))
+                              queryset=dataset_for_output(visible_datasets(request.user)))
+        dataset_summarized(dataset, parents=False)
         return Response(s.DatasetOut(dataset).data)
 
 

@@ -7,10 +7,10 @@ from rest_framework.views import APIView
 
 from hyperdatasets.access import require_dataset, visible_datasets
 from hyperdatasets.api import serializers as s
-from hyperdatasets.api.views.common import parsed
+from hyperdatasets.api.views.common import allowed, parsed
 from hyperdatasets.exceptions import NotFound
 from hyperdatasets.models import Dataset, DatasetVersion
-from hyperdatasets.selectors.datasets import dataset_get, datasets_with_summary
+from hyperdatasets.selectors.datasets import dataset_for_output, dataset_get, dataset_summarized
 from hyperdatasets.services.snapshots import snapshot_create
 
 DATASET_BY_NAME = [
@@ -20,23 +20,26 @@ DATASET_BY_NAME = [
 
 
 def looked_up(request, reference: dict, action: str) -> Dataset:
-    """The dataset a request names, with its summary (one query), if the caller may do ``action`` to it."""
+    """The dataset a request names, if the caller may do ``action`` to it. A name is resolved among the
+    datasets the caller can see (they decide which one a name means); an id needs no such filter, the
+    caller's role decides, as for every object addressed by id."""
+    by_id = reference.get("dataset_id") is not None
     dataset = dataset_get(dataset_id=reference.get("dataset_id"), dataset_name=reference.get("dataset_name"),
                           project_name=reference.get("dataset_project"),
-                          queryset=datasets_with_summary(visible_datasets(request.user)))
-    require_dataset(request.user, dataset, action)
+                          queryset=dataset_for_output(Dataset.objects.all() if by_id
+                                                      else visible_datasets(request.user)))
+    if by_id:
+        allowed(request.user, dataset, action, "dataset", reference["dataset_id"])
+    else:
+        require_dataset(request.user, dataset, action)
     return dataset
 
 
-def dataset_and_version(dataset: Dataset, version_id) -> dict:
-    version = s.versions_for_output(DatasetVersion.objects.filter(pk=version_id)).get()
-    return {"dataset": s.DatasetOut(dataset).data, "version": s.VersionOut(version).data}
-
-
 def head_of(dataset: Dataset) -> Response:
-    if dataset.current_version_id is None:
+    head = dataset_summarized(dataset)
+    if head is None:
         raise NotFound(f"dataset {dataset.name!r} has no versions")
-    return Response(dataset_and_version(dataset, dataset.current_version_id))
+    return Response({"dataset": s.DatasetOut(dataset).data, "version": s.VersionOut(head).data})
 
 
 class DatasetLookupHeadView(APIView):
@@ -62,5 +65,8 @@ class DatasetLookupSnapshotView(APIView):
         child = snapshot_create(dataset, publish_name=data.get("publish_name"), child_name=data.get("child_name"),
                                 child_metadata=data.get("child_metadata"), child_comment=data.get("child_comment"),
                                 user=request.user)
-        summary = datasets_with_summary(Dataset.objects.filter(pk=dataset.pk)).get()
-        return Response(dataset_and_version(summary, child.pk), status=201)
+        dataset.refresh_from_db(fields=["updated"])  # the snapshot touched it
+        head = dataset_summarized(dataset)
+        version = head if head.pk == child.pk else (
+            s.versions_for_output(DatasetVersion.objects.filter(pk=child.pk)).get())
+        return Response({"dataset": s.DatasetOut(dataset).data, "version": s.VersionOut(version).data}, status=201)
