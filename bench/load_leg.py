@@ -90,14 +90,18 @@ def seed(frames: int) -> dict:
 
     from bench.frames_leg import batches, make_frame
     from hyperdatasets.gc_tuning import tune_collector
+    from hyperdatasets.models import AccessRole
     from hyperdatasets.selectors.versions import version_head
     from hyperdatasets.services.datasets import dataset_create
     from hyperdatasets.services.frames import frames_upsert
+    from hyperdatasets.services.projects import project_rule_set
     from hyperdatasets.services.versions import version_create, version_publish
 
     call_command("migrate", verbosity=0)
     tune_collector()
-    dataset = dataset_create(dataset_name="load")
+    # The users are a plain account with write on the dataset's project, so every call checks its rules.
+    owner = get_user_model().objects.create_user(username="owner", password="pw-owner-123")
+    dataset = dataset_create(dataset_name="load", dataset_project="bench", user=owner)
     root = version_head(dataset)
     for batch in batches(make_frame(i) for i in range(frames)):
         assert not frames_upsert(root, batch).failures
@@ -105,7 +109,8 @@ def seed(frames: int) -> dict:
     draft = version_create(dataset, version_name="writes", parent_version_ids=[root.pk])
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    user, _ = get_user_model().objects.get_or_create(username="load", defaults={"is_superuser": True})
+    user = get_user_model().objects.create_user(username="load", password="pw-load-123")
+    project_rule_set(dataset.project, role=AccessRole.WRITE, user=user)
     seeded = {"HD_TOKEN": Token.objects.get_or_create(user=user)[0].key, "HD_VERSION": str(root.pk),
               "HD_DRAFT": str(draft.pk), "HD_DATASET": str(dataset.pk), "HD_FRAMES": str(frames)}
     connections.close_all()  # the scratch database is dropped at the end
@@ -156,7 +161,8 @@ def render(result: dict, command: str) -> str:
              f"Produced by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
              f"{result['users']} users for {result['seconds']} s against a Published {result['frames']:,}-frame "
              "version (the frame bench's frames), each user waiting 50-250 ms between calls; 5% of the calls",
-             "add 10 frames to a Draft child. The server is the run command's (2 workers of 8 threads on this",
+             "add 10 frames to a Draft child. The users are a plain account with write on the dataset's project",
+             "(every call checks the project's rules). The server is the run command's (2 workers of 8 threads on this",
              "machine's 2 cores), and locust runs on the same 2 cores. Times in ms.", "",
              "| endpoint | requests | failures | p50 | p95 | p99 | max | target | |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
