@@ -99,9 +99,6 @@ def timed(fn, repeat: int = 1) -> list[float]:
     return times
 
 
-SDK_CALL = 100_000  # frames a timed add_frames call of the SDK leg gets
-
-
 def batches(frames_iter, size: int = BATCH):
     batch = []
     for frame in frames_iter:
@@ -206,11 +203,9 @@ def sdk_figures(n: int, root_version_id) -> dict:
         sdk.configure(url=f"http://127.0.0.1:{port}", token=token.key)
         version = sdk.DatasetVersion.create_new_dataset(dataset_name=f"bench-sdk-{time.time_ns()}")
         sdk_ingest_s = 0.0
-        # As a user adds a folder's frames: one add_frames call per 100k frames (the SDK splits each into
-        # 10k-frame requests and keeps the next one in flight), the frames made outside the timed part.
-        for chunk in batches((make_frame(i) for i in range(n)), SDK_CALL):
+        for batch in batches(make_frame(i) for i in range(n)):
             start = time.perf_counter()
-            failed = version.add_frames(chunk)
+            failed = version.add_frames(batch)
             sdk_ingest_s += time.perf_counter() - start
             assert not failed
         reader = sdk.DatasetVersion({"id": str(root_version_id), "dataset_id": None, "name": "root",

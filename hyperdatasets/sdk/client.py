@@ -99,13 +99,6 @@ class _Client:
             self.session.headers["Authorization"] = f"Token {token}"
         self.retries, self.backoff = 5, 0.5
 
-    def twin(self) -> _Client:
-        """A client to the same server with a session (connection) of its own, for a second request in
-        flight; made once, then reused."""
-        if getattr(self, "_twin", None) is None:
-            self._twin = _Client()
-        return self._twin
-
     @classmethod
     def get(cls) -> _Client:
         if cls.current is None:

@@ -163,39 +163,6 @@ class _Hybrid:
         return bound
 
 
-def _ids_apart(documents: list[dict], batches: list[list[int]]) -> bool:
-    """Whether no frame id is in two batches (every frame naming its id): then the order the batches are
-    written in cannot change which copy of a frame is kept, and they may be sent without waiting."""
-    seen: set[str] = set()
-    for batch in batches:
-        ids = [documents[i].get("id") for i in batch]
-        if not all(isinstance(i, str) for i in ids) or not seen.isdisjoint(ids):
-            return False
-        seen.update(ids)
-    return True
-
-
-def _pipelined(batches: list[list[int]], send, overlap: bool) -> Iterator[tuple[list[int], dict]]:
-    """Each batch with the server's answer, in order. With ``overlap``, the next batch is on its way (on a
-    connection of its own) while the server writes the current one, so the client's encoding, the transfer
-    and the server's checks of one batch overlap the write of the other; the server writes one batch of a
-    version at a time. On an error the batch already sent is awaited, then the error raised: the batches
-    before it (and that one) are saved, as when they are sent one by one."""
-    if not overlap or len(batches) < 2:
-        for batch in batches:
-            yield batch, send(batch, _client())
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    clients = [_client(), _client().twin()]  # batch i goes on clients[i % 2]: two in flight, never one client
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        pending = [pool.submit(send, batches[0], clients[0])]
-        for index, batch in enumerate(batches):
-            if index + 1 < len(batches):
-                pending.append(pool.submit(send, batches[index + 1], clients[(index + 1) % 2]))
-            yield batch, pending.pop(0).result()
-
-
 def _encoded_frames(documents: list[dict]) -> list[bytes]:
     encoded = []
     for index, document in enumerate(documents):
@@ -377,16 +344,11 @@ class DatasetVersion:
         self.last_failures = []
         bar = _progress(show_progress, len(documents), "adding frames")
         encoded = _encoded_frames(documents)  # once: sizes the batches, then sent
-        batches = list(self._batches(encoded, batch_size))
-        ids_apart = _ids_apart(documents, batches)
         del documents
-        url = f"/api/versions/{self.id}/frames/"
-
-        def send(batch: list[int], client: _Client) -> dict:
+        for batch in self._batches(encoded, batch_size):
             body = b'{"frames":[' + b",".join([encoded[i] for i in batch]) + b"]}"
-            return client.send_json("POST", url, json_bytes=body, gzip_body=True)
-
-        for batch, result in _pipelined(batches, send, ids_apart):
+            result = _client().send_json("POST", f"/api/versions/{self.id}/frames/", json_bytes=body,
+                                         gzip_body=True)
             for failure in result["failures"]:
                 failure = {**failure, "index": batch[failure["index"]]}
                 original = originals[failure["index"]]

@@ -21,6 +21,8 @@ from hyperdatasets.frame_documents import (
     FrameDocument,
     FrameError,
     frame_clean,
+    frame_id_from_uri,
+    normalise_uri,
 )
 from hyperdatasets.models import DatasetMetaField, DatasetVersion
 from hyperdatasets.selectors.frames import db_uuid, frame_output, rows_for_ids
@@ -108,27 +110,42 @@ class _MetaSchema:
             DatasetMetaField(dataset_id=self.dataset_id, path=p, type=t) for p, t in self.new.items())
 
 
+def _frame_id_hint(frame: Any) -> str | None:
+    """The id a frame will have, without validating it (to read the rows it replaces up front)."""
+    if type(frame) is FrameDocument:
+        frame_id, sources = frame.id, frame.sources
+        uri = sources[0].uri if sources else None
+    elif isinstance(frame, dict):
+        frame_id, sources = frame.get("id"), frame.get("sources")
+        first = sources[0] if isinstance(sources, list) and sources else None
+        uri = first.get("uri") if isinstance(first, dict) else None
+    else:
+        return None
+    if isinstance(frame_id, str):
+        return frame_id
+    try:
+        return frame_id_from_uri(normalise_uri(uri, "uri")) if uri is not None else None
+    except FrameError:
+        return None
+
+
 def _write(version: DatasetVersion, frames: Sequence[Any], positions: Sequence[int], result: FrameWriteResult,
            action: str) -> FrameWriteResult:
-    """Validate and write frames in one transaction; invalid ones are reported. ``positions`` maps each frame
-    to its index in the caller's list. Each frame is checked on its own first, outside the version's lock
-    (half the time of a write): a writer holding the lock is not held up by the next batch's checks, so
-    batches sent one after the other without waiting (the SDK's add_frames) overlap. The rules that read the
-    database (the dataset's meta types) are checked under the lock, as the rows stream to the database."""
-    checked: list[tuple[int, CleanFrame]] = []
-    for position, frame in zip(positions, frames, strict=True):
-        try:
-            checked.append((position, frame_clean(frame)))
-        except FrameError as exc:
-            result.failures.append(FrameFailure(position, _frame_id_of(frame), exc.field, exc.reason))
+    """Validate and write frames in one transaction: each valid frame is streamed to the database as soon as
+    it is checked; invalid ones are reported. ``positions`` maps each frame to its index in the caller's list."""
     with transaction.atomic():
         current = _lock_draft(version, action)
         schema = _MetaSchema(current.dataset_id)
-        prior = rows_for_ids(current, [clean.frame_id for _, clean in checked])
+        prior = rows_for_ids(current, [h for h in map(_frame_id_hint, frames) if h])
         own = db_uuid(current.pk)
 
         def valid_frames():
-            for position, clean in checked:
+            for position, frame in zip(positions, frames, strict=True):
+                try:
+                    clean = frame_clean(frame)
+                except FrameError as exc:
+                    result.failures.append(FrameFailure(position, _frame_id_of(frame), exc.field, exc.reason))
+                    continue
                 failure = schema.clash(clean)
                 if failure is not None:
                     failure.index = position
