@@ -6,6 +6,10 @@ clients while one process a core keeps Python's work parallel. Every value can b
 
 import os
 
+from hyperdatasets.gunicorn_errors import install as _json_errors
+
+_json_errors()
+
 bind = os.environ.get("HYPERDATASETS_ADDR", "127.0.0.1:8000")
 wsgi_app = "hyperdatasets.wsgi:application"
 worker_class = "gthread"
@@ -17,7 +21,8 @@ threads = int(os.environ.get("HYPERDATASETS_THREADS", 8))
 keepalive = int(os.environ.get("HYPERDATASETS_KEEPALIVE_SECONDS", 75))
 timeout = int(os.environ.get("HYPERDATASETS_REQUEST_TIMEOUT_SECONDS", 300))  # a 16 MB frame batch fits
 graceful_timeout = 30  # SIGHUP or SIGTERM: requests in flight finish first
-# Request lines and headers past these answer 414 / 400 before Django sees them.
+# Request lines and headers past these answer 414 / 431 before Django sees them, in the API's JSON error
+# shape (gunicorn_errors).
 limit_request_line = 8190
 limit_request_field_size = 8190
 accesslog = os.environ.get("HYPERDATASETS_ACCESS_LOG") or None

@@ -85,3 +85,14 @@ def test_the_server_answers_while_a_bulk_write_runs(server, superuser):
     assert posts == [200] * 20
     assert reader.get(f"{server}/api/versions/{head.pk}/frames/count/", timeout=30).json()["count"] == 20_020
     assert _untracked() == before  # nothing the server wrote landed in the tree
+
+
+def test_the_servers_own_refusals_are_json_too(server):
+    # Refused by gunicorn itself, before Django: a request line past 8,190 bytes, a header field too large.
+    too_long = requests.get(server + "/api/datasets/?name=" + "x" * 9000, timeout=10)
+    assert too_long.status_code == 414 and too_long.headers["Content-Type"] == "application/json"
+    assert too_long.json()["error"]["code"] == "uri_too_long" and set(too_long.json()["error"]) == {
+        "code", "message", "details"}
+    header = requests.get(server + "/api/datasets/", headers={"X-Big": "<b>" + "y" * 9000}, timeout=10)
+    assert header.status_code in (400, 431) and header.headers["Content-Type"] == "application/json"
+    assert header.headers["X-Content-Type-Options"] == "nosniff" and header.json()["error"]["code"]

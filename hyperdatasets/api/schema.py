@@ -24,8 +24,10 @@ ERROR_STATUSES = {
     "409": "Conflict with the object's state, or it already exists, or a name is ambiguous",
     "412": "If-Match does not match the current ETag",
     "413": "Request body too large",
+    "414": "Request line longer than 8,190 bytes (answered by the HTTP server, in the same shape)",
     "415": "Unsupported media type",
     "429": "Too many requests",
+    "431": "A header field longer than 8,190 bytes (answered by the HTTP server, in the same shape)",
 }
 
 
