@@ -33,7 +33,7 @@ _FAILURE = re.compile(r"❌ (ST\d+ [^:\n]+): (\d+)")
 _ERROR = re.compile(r"🚫 ([^:\n]+): (\d+)")
 
 
-def seed() -> str:
+def seed_database() -> str:
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hyperdatasets.settings")
@@ -61,22 +61,24 @@ def seed() -> str:
     return token
 
 
-def schemathesis(port: int, token: str, examples: int) -> dict:
+def schemathesis(port: int, token: str, examples: int, seed: int | None = None) -> dict:
     started = time.perf_counter()
     done = subprocess.run(
         [str(Path(sys.executable).parent / "schemathesis"), "run", f"http://127.0.0.1:{port}/api/schema/?format=json",
          "-H", f"Authorization: Token {token}", "--checks", "all", "--max-examples", str(examples),
-         "--continue-on-failure", "--workers", "1", "--no-color"],
+         "--continue-on-failure", "--workers", "1", "--no-color", *(["--seed", str(seed)] if seed else [])],
         cwd=ROOT, capture_output=True, text=True, check=False, timeout=3600)
     summary = done.stdout[done.stdout.rfind("SUMMARY"):]
+    start = done.stdout.find("FAILURES")
     return {"examples": examples, "seconds": time.perf_counter() - started, "exit": done.returncode,
+            "failure_text": done.stdout[start:done.stdout.rfind("SUMMARY")] if start != -1 else "",
             "cases": sum(int(n) for n in _CASES.findall(summary)),
             "failures": {name.strip(): int(n) for name, n in _FAILURE.findall(summary)},
             "errors": {name.strip(): int(n) for name, n in _ERROR.findall(summary)},
             "tail": summary[-3000:]}
 
 
-def run(cases: int, examples: int) -> list[dict]:
+def run(cases: int, examples: int, seed: int | None = None) -> list[dict]:
     import psycopg
 
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
@@ -85,7 +87,7 @@ def run(cases: int, examples: int) -> list[dict]:
     env = {**os.environ, "DATABASE_URL": PG_ADMIN.rsplit("/", 1)[0] + "/" + DATABASE,
            "HYPERDATASETS_VAR_DIR": tempfile.mkdtemp(prefix="hd-contract-"), "HYPERDATASETS_ACCESS_LOG": ""}
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "HYPERDATASETS_VAR_DIR")})
-    token = seed()
+    token = seed_database()
     port = _free_port()
     server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c",
                                str(ROOT / "hyperdatasets" / "gunicorn_conf.py"), "--bind", f"127.0.0.1:{port}"],
@@ -94,7 +96,7 @@ def run(cases: int, examples: int) -> list[dict]:
     try:
         wait_for_port(port, server)
         while sum(r["cases"] for r in rounds) < cases:
-            rounds.append(schemathesis(port, token, examples))
+            rounds.append(schemathesis(port, token, examples, seed))
             print(f"{rounds[-1]['cases']:,} cases with {examples} examples an operation", flush=True)
             if not rounds[-1]["cases"]:
                 raise SystemExit("schemathesis ran no case:\n" + rounds[-1]["tail"])
@@ -142,10 +144,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--examples", type=int, default=100, help="examples an operation in the first round")
+    parser.add_argument("--seed", type=int, help="schemathesis' seed, to repeat a run")
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args()
-    rounds = run(args.cases, args.examples)
+    rounds = run(args.cases, args.examples, args.seed)
     for r in rounds:
+        print(r["failure_text"][:20000])
         print(r["tail"][-1500:])
     replace_section(Path(args.output), CONTRACT_HEADING, render(rounds, "python bench/contract_leg.py "
                                                                 + " ".join(sys.argv[1:])).strip() + "\n")

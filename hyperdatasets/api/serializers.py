@@ -312,13 +312,18 @@ class FramesIn(serializers.Serializer):
 MAX_LOOKUP_IDS = 10_000
 
 
+@extend_schema_field({"type": "string", "minLength": 1, "pattern": TEXT_PATTERN})
+class FrameIdField(StrictCharField):
+    """A frame id to look up or delete: no stored id is empty or holds a NUL (``services.frames``)."""
+
+
 class FrameIdsIn(serializers.Serializer):
     # unknown ids come back as missing
-    frame_ids = serializers.ListField(child=StrictCharField(min_length=1), max_length=MAX_FRAMES_PER_CALL)
+    frame_ids = serializers.ListField(child=FrameIdField(), max_length=MAX_FRAMES_PER_CALL)
 
 
 class FrameLookupIn(serializers.Serializer):
-    frame_ids = serializers.ListField(child=StrictCharField(min_length=1), max_length=MAX_LOOKUP_IDS)
+    frame_ids = serializers.ListField(child=FrameIdField(), max_length=MAX_LOOKUP_IDS)
 
 
 class FrameFailureOut(serializers.Serializer):

@@ -223,8 +223,8 @@ def frames_delete(version: DatasetVersion, frame_ids: Sequence[Any]) -> FrameDel
     """Delete frames by id: own rows go, inherited frames get a tombstone; parents are never touched."""
     _check_size(frame_ids, "frame_ids")
     for fid in frame_ids:
-        if not isinstance(fid, str) or not fid:
-            raise InvalidInput.for_field("frame_ids", "must be a list of non-empty strings")
+        if not isinstance(fid, str) or not fid or "\x00" in fid:
+            raise InvalidInput.for_field("frame_ids", "must be a list of non-empty strings without NUL")
     result = FrameDeleteResult()
     with transaction.atomic():
         current = _lock_draft(version, "delete frames")

@@ -109,3 +109,11 @@ def test_a_mask_value_given_twice_maps_to_both_label_lists(clients, dataset):
     bad = _put_json(client, f"/api/versions/{head['id']}/mask-labels/",
                     {"mask_labels": [{"value": [1, 2, 3], "labels": ["\x85"]}]})
     assert bad.status_code == 400  # only whitespace (U+0085 is whitespace to Python, not to ECMAScript's \s)
+
+
+def test_a_nul_in_a_frame_id_to_look_up_or_delete_is_400_on_both_databases(clients, dataset):
+    head = clients["write"].get(f"/api/datasets/{dataset.pk}/head/").json()
+    for action in ("lookup", "delete"):
+        response = clients["write"].post(f"/api/versions/{head['id']}/frames/{action}/",
+                                         {"frame_ids": ["a", "b\x00c"]}, format="json")
+        assert response.status_code == 400 and "frame_ids" in error_of(response)["details"], action

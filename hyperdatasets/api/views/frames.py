@@ -109,8 +109,9 @@ class VersionFramesLookupView(APIView):
     def post(self, request, version_id):
         version = version_for(request, version_id, "frames.view")
         ids = _list_field(request, "frame_ids")
-        if any(not isinstance(i, str) or not i for i in ids) or len(ids) > s.MAX_LOOKUP_IDS:
-            raise InvalidInput.for_field("frame_ids", f"must be at most {s.MAX_LOOKUP_IDS} non-empty strings")
+        if any(not isinstance(i, str) or not i or "\x00" in i for i in ids) or len(ids) > s.MAX_LOOKUP_IDS:
+            raise InvalidInput.for_field("frame_ids", f"must be at most {s.MAX_LOOKUP_IDS} non-empty strings "
+                                                      "without NUL")
         found = frames_get(version, ids)
         return Response({"frames": found, "missing": [i for i in dict.fromkeys(ids) if i not in found]})
 
