@@ -9,6 +9,7 @@ reported as not found.
 from __future__ import annotations
 
 from enum import IntEnum
+from functools import cache
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -62,18 +63,13 @@ def _signed_in(user) -> bool:
     return user is not None and getattr(user, "is_authenticated", False) and user.is_active
 
 
+@cache
 def _rules_sql() -> str:
     """The roles the rules of one project grant one user, directly or through a group: the check every
     request makes, as plain SQL (the ORM spent more time building this query than the database running it)."""
-    global _RULES_SQL
-    if _RULES_SQL is None:
-        user_groups = get_user_model().groups.through._meta.db_table
-        _RULES_SQL = (f"SELECT role FROM {ProjectAccessRule._meta.db_table} WHERE project_id = %s AND "
-                      f"(user_id = %s OR group_id IN (SELECT group_id FROM {user_groups} WHERE user_id = %s))")
-    return _RULES_SQL
-
-
-_RULES_SQL: str | None = None
+    user_groups = get_user_model().groups.through._meta.db_table
+    return (f"SELECT role FROM {ProjectAccessRule._meta.db_table} WHERE project_id = %s AND "
+            f"(user_id = %s OR group_id IN (SELECT group_id FROM {user_groups} WHERE user_id = %s))")
 
 
 def project_role(user, project: Project) -> Role:

@@ -11,8 +11,12 @@ import re
 
 MAX_UPLOAD_PATH_LENGTH = 900
 MAX_PART_LENGTH = 200  # file systems hold 255 bytes a name; the rest is room for a collision suffix
-_PART = (r"(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,198}"
-         r"|\.\.[A-Za-z0-9._-]{1,198})")
+_SAFE, _SAFE_NOT_DOT = "[A-Za-z0-9._-]", "[A-Za-z0-9_-]"
+# A part that is not "." or "..": it starts with a non-dot, or with one dot and a non-dot, or with two dots
+# and anything; MAX_PART_LENGTH characters in all.
+_PART = (f"(?:{_SAFE_NOT_DOT}{_SAFE}{{0,{MAX_PART_LENGTH - 1}}}"
+         f"|\\.{_SAFE_NOT_DOT}{_SAFE}{{0,{MAX_PART_LENGTH - 2}}}"
+         f"|\\.\\.{_SAFE}{{1,{MAX_PART_LENGTH - 2}}})")
 UPLOAD_PATH_PATTERN = rf"^{_PART}(?:/{_PART})*$"
 _UPLOAD_PATH = re.compile(rf"{_PART}(?:/{_PART})*")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

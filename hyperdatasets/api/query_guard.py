@@ -14,7 +14,7 @@ class QueryStringGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith("/api/") and "%00" in request.META.get("QUERY_STRING", "").replace("%2500", ""):
+        if request.path.startswith("/api/") and "%00" in request.META.get("QUERY_STRING", ""):
             for name, values in request.GET.lists():
                 if "\x00" in name or any("\x00" in value for value in values):
                     field = name.replace("\x00", "\\x00")

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from annotations.mask_labels import MAX_MASK_VALUES
 from hyperdatasets.models import ProjectAccessRule, VersionStatus
+from hyperdatasets.selectors.frames import MAX_LOOKUP_IDS
 from hyperdatasets.services.frames import MAX_FRAMES_PER_CALL
 from hyperdatasets.services.versions import MAX_PARENTS
 from hyperdatasets.upload_paths import MAX_UPLOAD_PATH_LENGTH, UPLOAD_PATH_PATTERN
@@ -307,9 +308,6 @@ class DeleteDatasetOut(serializers.Serializer):
 class FramesIn(serializers.Serializer):
     # Any JSON per item: each frame is validated on its own, and a bad one is reported in `failures`.
     frames = serializers.ListField(child=serializers.JSONField(), help_text="frame documents")
-
-
-MAX_LOOKUP_IDS = 10_000
 
 
 @extend_schema_field({"type": "string", "minLength": 1, "pattern": TEXT_PATTERN})

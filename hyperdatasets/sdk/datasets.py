@@ -16,7 +16,7 @@ from hyperdatasets.sdk.jobs import DeletionJob
 from hyperdatasets.upload_paths import safe_upload_path
 
 MAX_BATCH_BYTES = 8 * 1024 * 1024  # half the server's default HYPERDATASETS_FRAMES_MAX_BYTES
-LOOKUP_BATCH = 10_000  # the ids the server looks up in one call (api.serializers.MAX_LOOKUP_IDS)
+LOOKUP_BATCH = 10_000  # the ids the server looks up in one call (selectors.frames.MAX_LOOKUP_IDS)
 
 
 def _client() -> _Client:

@@ -315,6 +315,20 @@ def _resolved_rows(version: DatasetVersion, frame_ids: list[str]) -> dict[str, S
     return {fid: rows[0] for fid, rows in found.items() if not rows[0].deleted}
 
 
+MAX_LOOKUP_IDS = 10_000  # ids one lookup takes
+
+
+def check_frame_ids(frame_ids: Any, limit: int) -> None:
+    """Ids to look up or delete: a list of at most ``limit`` non-empty strings without NUL (no stored id is
+    empty or holds one, and PostgreSQL could not search for one)."""
+    if not isinstance(frame_ids, list | tuple):
+        raise InvalidInput.for_field("frame_ids", "must be a list")
+    if len(frame_ids) > limit:
+        raise InvalidInput.for_field("frame_ids", f"at most {limit} per call")
+    if any(not isinstance(fid, str) or not fid or "\x00" in fid for fid in frame_ids):
+        raise InvalidInput.for_field("frame_ids", "must be a list of non-empty strings without NUL")
+
+
 def frames_get(version: DatasetVersion, frame_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The version's frames with these ids (ids it does not hold are left out)."""
     return {fid: frame_output(row.document, row.saved, row.version_id, fid)

@@ -25,7 +25,7 @@ from hyperdatasets.frame_documents import (
     normalise_uri,
 )
 from hyperdatasets.models import DatasetMetaField, DatasetVersion
-from hyperdatasets.selectors.frames import db_uuid, frame_output, rows_for_ids
+from hyperdatasets.selectors.frames import check_frame_ids, db_uuid, frame_output, rows_for_ids
 from hyperdatasets.services.frame_rows import (
     frame_labels_replace,
     frame_rows_delete,
@@ -221,10 +221,7 @@ def frames_update(version: DatasetVersion, updates: Sequence[Any]) -> FrameWrite
 
 def frames_delete(version: DatasetVersion, frame_ids: Sequence[Any]) -> FrameDeleteResult:
     """Delete frames by id: own rows go, inherited frames get a tombstone; parents are never touched."""
-    _check_size(frame_ids, "frame_ids")
-    for fid in frame_ids:
-        if not isinstance(fid, str) or not fid or "\x00" in fid:
-            raise InvalidInput.for_field("frame_ids", "must be a list of non-empty strings without NUL")
+    check_frame_ids(frame_ids, MAX_FRAMES_PER_CALL)
     result = FrameDeleteResult()
     with transaction.atomic():
         current = _lock_draft(version, "delete frames")

@@ -20,7 +20,7 @@ from PIL import Image, UnidentifiedImageError
 from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.models import Dataset
 from hyperdatasets.storage import provider_for_storage
-from hyperdatasets.upload_paths import MAX_UPLOAD_PATH_LENGTH, is_upload_path, safe_part
+from hyperdatasets.upload_paths import MAX_PART_LENGTH, MAX_UPLOAD_PATH_LENGTH, is_upload_path, safe_part
 
 UPLOAD_KINDS = ("source", "preview", "mask")
 
@@ -58,7 +58,7 @@ def _relative_path(path: str) -> str:
     if not is_upload_path(path):
         raise InvalidInput.for_field(
             "path", f"must be a relative path of at most {MAX_UPLOAD_PATH_LENGTH} characters whose '/'-separated "
-                    "parts are 1-200 ASCII letters, digits, '.', '_' and '-' (not '.' or '..')")
+                    f"parts are 1-{MAX_PART_LENGTH} ASCII letters, digits, '.', '_' and '-' (not '.' or '..')")
     return path
 
 

@@ -19,6 +19,8 @@ from hyperdatasets.api.bodies import FramesParser
 from hyperdatasets.api.views.common import BATCH_SEMANTICS, version_for
 from hyperdatasets.exceptions import InvalidInput, NotFound
 from hyperdatasets.selectors.frames import (
+    MAX_LOOKUP_IDS,
+    check_frame_ids,
     frame_with_revision,
     frames_get,
     frames_page,
@@ -109,9 +111,7 @@ class VersionFramesLookupView(APIView):
     def post(self, request, version_id):
         version = version_for(request, version_id, "frames.view")
         ids = _list_field(request, "frame_ids")
-        if any(not isinstance(i, str) or not i or "\x00" in i for i in ids) or len(ids) > s.MAX_LOOKUP_IDS:
-            raise InvalidInput.for_field("frame_ids", f"must be at most {s.MAX_LOOKUP_IDS} non-empty strings "
-                                                      "without NUL")
+        check_frame_ids(ids, MAX_LOOKUP_IDS)
         found = frames_get(version, ids)
         return Response({"frames": found, "missing": [i for i in dict.fromkeys(ids) if i not in found]})
 
@@ -130,9 +130,10 @@ def _if_match(request) -> int | None:
     raw = request.headers.get("If-Match")
     if raw is None:
         return None
-    if not _IF_MATCH.match(raw.strip(" \t")):
+    tag = raw.strip(" \t")
+    if not _IF_MATCH.match(tag):
         raise InvalidInput.for_field("If-Match", 'must be the ETag the frame was loaded with, e.g. "3"')
-    return int(raw.strip(" \t").removeprefix("W/").strip('"'))
+    return int(tag.removeprefix("W/").strip('"'))
 
 
 class VersionFrameDetailView(APIView):
