@@ -5,9 +5,9 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
-from rest_framework.views import APIView
 
 from hyperdatasets.api.bodies import OrjsonParser
+from hyperdatasets.api.views.common import APIView
 
 
 class TokenView(ObtainAuthToken):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
+from rest_framework.views import APIView as _DrfAPIView
 
 from hyperdatasets.access import (
     Role,
@@ -17,6 +18,23 @@ from hyperdatasets.access import (
 from hyperdatasets.exceptions import InvalidInput, NotFound
 from hyperdatasets.models import Dataset, DatasetVersion, DeletionJob, Project
 from hyperdatasets.selectors.datasets import parse_uuid
+
+
+class APIView(_DrfAPIView):
+    """DRF's view, letting go of the request's parsed body once the response is made.
+
+    DRF's request, view and response refer to one another (the parser and renderer contexts), so only the
+    cyclic collector frees them, not the end of the request. By then a bulk write's parsed batch (10,000
+    frames are some 130,000 objects) has been promoted to the oldest generation, and batch after batch piles
+    up there until a full collection walks them all, in the middle of a later request. With the body
+    dropped the frames go by reference counting as soon as the view returns.
+    """
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        request._full_data = request._data = {}  # what ``request.data`` answers from now on
+        return response
+
 
 BATCH_SEMANTICS = ("invalid frames are reported in 'failures' and not saved; every valid frame of the request "
                    "is saved, in one transaction")

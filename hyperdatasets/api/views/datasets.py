@@ -2,7 +2,6 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from hyperdatasets.access import (
     require_create_in_project,
@@ -12,7 +11,7 @@ from hyperdatasets.access import (
 )
 from hyperdatasets.api import serializers as s
 from hyperdatasets.api.bodies import LimitedMultiPartParser
-from hyperdatasets.api.views.common import NameCursorPagination, dataset_for, paginate, parsed, query_bool
+from hyperdatasets.api.views.common import APIView, NameCursorPagination, dataset_for, paginate, parsed, query_bool
 from hyperdatasets.exceptions import NotFound
 from hyperdatasets.models import Dataset
 from hyperdatasets.selectors.datasets import (

@@ -1,10 +1,9 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from hyperdatasets.access import visible_deletion_jobs
 from hyperdatasets.api import serializers as s
-from hyperdatasets.api.views.common import CreatedCursorPagination, deletion_job_for
+from hyperdatasets.api.views.common import APIView, CreatedCursorPagination, deletion_job_for
 from hyperdatasets.selectors.deletion import deletion_job_out
 from hyperdatasets.services.deletion import deletion_job_retry_failed
 

@@ -10,13 +10,12 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from annotations.selectors import frame_history
 from annotations.services import frame_save
 from hyperdatasets.api import serializers as s
 from hyperdatasets.api.bodies import FramesParser
-from hyperdatasets.api.views.common import BATCH_SEMANTICS, version_for
+from hyperdatasets.api.views.common import BATCH_SEMANTICS, APIView, version_for
 from hyperdatasets.exceptions import InvalidInput, NotFound
 from hyperdatasets.selectors.frames import (
     MAX_LOOKUP_IDS,

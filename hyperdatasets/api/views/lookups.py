@@ -3,11 +3,10 @@ lookup first: the current version, and a snapshot. The SDK's ``get_current`` and
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from hyperdatasets.access import require_dataset, visible_datasets
 from hyperdatasets.api import serializers as s
-from hyperdatasets.api.views.common import allowed, parsed
+from hyperdatasets.api.views.common import APIView, allowed, parsed
 from hyperdatasets.exceptions import NotFound
 from hyperdatasets.models import Dataset, DatasetVersion
 from hyperdatasets.selectors.datasets import dataset_for_output, dataset_get, dataset_summarized

@@ -2,11 +2,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from hyperdatasets.access import visible_projects
 from hyperdatasets.api import serializers as s
-from hyperdatasets.api.views.common import NameCursorPagination, paginate, parsed, project_for
+from hyperdatasets.api.views.common import APIView, NameCursorPagination, paginate, parsed, project_for
 from hyperdatasets.exceptions import InvalidInput, NotFound
 from hyperdatasets.models import ProjectAccessRule
 from hyperdatasets.services.projects import project_create, project_rule_delete, project_rule_set

@@ -1,11 +1,11 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from annotations.mask_labels import MASK_LABELS_KEY
 from hyperdatasets.api import serializers as s
 from hyperdatasets.api.views.common import (
+    APIView,
     NumberCursorPagination,
     dataset_for,
     paginate,
