@@ -199,9 +199,6 @@ class DatasetVersion:
     def dataset(self) -> Dataset:
         return Dataset.get(dataset_id=self.dataset_id)
 
-    def _refresh(self) -> None:
-        self._data = _client().get_json(f"/api/versions/{self.id}/")
-
     # --- creating and finding -----------------------------------------------------------------------------
 
     @classmethod
@@ -360,7 +357,6 @@ class DatasetVersion:
                 bar.update(len(batch))
         if bar is not None:
             bar.close()
-        self._refresh()
         return failed
 
     def update_frames(self, frames: Iterable[SingleFrame | FrameGroup | dict]) -> list:
