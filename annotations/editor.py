@@ -30,7 +30,7 @@ def editor_context(user, version: DatasetVersion, frame: dict[str, Any], revisio
     reason = read_only_reason(user, version)
     labels = list(version_label_stats(version)["labels"])[:TYPE_AHEAD_LABELS]
     document = {k: v for k, v in frame.items() if k not in READ_ONLY_KEYS}
-    frame_url = reverse("api-frame", kwargs={"version_id": version.pk, "frame_id": frame["id"]})
+    keys = {"version_id": version.pk, "frame_id": frame["id"]}
     return {
         "read_only_reason": reason,
         "editor_data": {
@@ -38,7 +38,7 @@ def editor_context(user, version: DatasetVersion, frame: dict[str, Any], revisio
             "editable": reason is None, "version": str(version.pk), "frame": document, "revision": revision,
             "source": source["id"], "width": source["width"], "height": source["height"],
             "single_source": len(frame["sources"]) == 1, "labels": labels, "palette": palette, "legend": legend,
-            "urls": {"frame": frame_url, "history": frame_url + "history/",
+            "urls": {"frame": reverse("api-frame", kwargs=keys), "history": reverse("api-frame-history", kwargs=keys),
                      "mask_labels": reverse("api-version-mask-labels", kwargs={"version_id": version.pk})},
         },
     }

@@ -45,10 +45,12 @@ urlpatterns = [
     path("versions/<uuid:version_id>/frames/lookup/", frames.VersionFramesLookupView.as_view(),
          name="api-frames-lookup"),
     path("versions/<uuid:version_id>/frames/count/", frames.VersionFramesCountView.as_view(), name="api-frames-count"),
-    path("versions/<uuid:version_id>/frames/<path:frame_id>/history/", frames.VersionFrameHistoryView.as_view(),
-         name="api-frame-history"),
-    path("versions/<uuid:version_id>/frames/<path:frame_id>/", frames.VersionFrameDetailView.as_view(),
+    # One frame by id under a prefix of its own (frame/, not frames/): no frame id, "count" or "a/history"
+    # included, can reach another view.
+    path("versions/<uuid:version_id>/frame/<path:frame_id>/", frames.VersionFrameDetailView.as_view(),
          name="api-frame"),
+    path("versions/<uuid:version_id>/frame-history/<path:frame_id>/", frames.VersionFrameHistoryView.as_view(),
+         name="api-frame-history"),
     path("versions/<uuid:version_id>/stats/", frames.VersionStatsView.as_view(), name="api-version-stats"),
     path("versions/<uuid:version_id>/diff/", frames.VersionDiffView.as_view(), name="api-version-diff"),
 ]

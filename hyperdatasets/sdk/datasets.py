@@ -163,6 +163,12 @@ class _Hybrid:
         return bound
 
 
+def _frame_segment(frame_id: str) -> str:
+    """A frame id as one URL path segment: every ``/`` encoded, and ``.`` and ``..`` too (clients resolve those)."""
+    segment = quote(frame_id, safe="")
+    return segment.replace(".", "%2E") if segment in (".", "..") else segment
+
+
 def _encoded_frames(documents: list[dict]) -> list[bytes]:
     encoded = []
     for index, document in enumerate(documents):
@@ -383,7 +389,7 @@ class DatasetVersion:
         if self is None:
             self = cls.get_version(dataset_name=dataset_name, dataset_id=dataset_id, version_name=version_name,
                                    version_id=version_id, dataset_project=dataset_project)
-        return frame_from_api(_client().get_json(f"/api/versions/{self.id}/frames/{quote(frame_id, safe='')}/"))
+        return frame_from_api(_client().get_json(f"/api/versions/{self.id}/frame/{_frame_segment(frame_id)}/"))
 
     def get_frames(self, frame_ids: list[str]) -> dict[str, SingleFrame | FrameGroup]:
         """The frames with these ids that the version holds (a call per 10,000 ids, the server's bound)."""

@@ -88,7 +88,7 @@ def test_meta_key_alone_finds_frames_having_it(clients, dataset):
 def test_if_match_is_an_entity_tag(clients, dataset):
     client = clients["write"]
     head = client.get(f"/api/datasets/{dataset.pk}/head/").json()
-    url = f"/api/versions/{head['id']}/frames/f1/"
+    url = f"/api/versions/{head['id']}/frame/f1/"
     frame = {"id": "f1", "sources": [{"uri": "s3://b/f1.jpg"}]}
     etag = _put_json(client, url, frame)["ETag"]
     for bad in ('"²"', '"1', "abc", '"1" "2"', '"' + "9" * 19 + '"'):

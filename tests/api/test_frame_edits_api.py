@@ -25,12 +25,12 @@ def draft(dataset):
 
 def _put(client, version, frame_id, body, etag=None):
     extra = {"HTTP_IF_MATCH": etag} if etag is not None else {}
-    return client.put(f"/api/versions/{version.pk}/frames/{frame_id}/", orjson.dumps(body),
+    return client.put(f"/api/versions/{version.pk}/frame/{frame_id}/", orjson.dumps(body),
                       content_type="application/json", **extra)
 
 
 def _load(client, version, frame_id):
-    response = client.get(f"/api/versions/{version.pk}/frames/{frame_id}/")
+    response = client.get(f"/api/versions/{version.pk}/frame/{frame_id}/")
     assert response.status_code == 200
     return response.json(), response["ETag"]
 
@@ -45,12 +45,12 @@ def test_save_with_if_match_writes_the_frame_and_an_audit_row(clients, draft):
     assert [r["id"] for r in response.json()["rois"]] == ["roi-0", "box-1"]
     again, new_etag = _load(client, draft, "a")
     assert new_etag == response["ETag"] and again["rois"][1]["label"] == ["car"]
-    history = client.get(f"/api/versions/{draft.pk}/frames/a/history/").json()
+    history = client.get(f"/api/versions/{draft.pk}/frame-history/a/").json()
     assert [(e["user"], e["rois_before"], e["rois_after"], e["changes"]) for e in history["edits"]] == [
         ("writer", 1, 2, {"added": ["box-1"], "removed": [], "changed": []})]
     assert history["edits"][0]["revision"] == int(new_etag.strip('"'))
     assert history["edits"][0]["base_revision"] == int(etag.strip('"'))
-    assert client.get(f"/api/versions/{draft.pk}/frames/b/history/").json()["edits"] == []
+    assert client.get(f"/api/versions/{draft.pk}/frame-history/b/").json()["edits"] == []
 
 
 def test_a_stale_save_is_refused_and_the_first_save_kept(clients, draft):
@@ -69,7 +69,7 @@ def test_a_stale_save_is_refused_and_the_first_save_kept(clients, draft):
     assert error["details"]["loaded_revision"] == int(etag.strip('"'))
     stored = frames_get(draft, ["a"])["a"]
     assert [r["id"] for r in stored["rois"]] == ["box-1"]
-    assert len(first.get(f"/api/versions/{draft.pk}/frames/a/history/").json()["edits"]) == 1
+    assert len(first.get(f"/api/versions/{draft.pk}/frame-history/a/").json()["edits"]) == 1
     # Reloading gives the current revision, and the save then goes through.
     _current, current_etag = _load(second, draft, "a")
     assert _put(second, draft, "a", theirs, current_etag).status_code == 200
@@ -98,8 +98,8 @@ def test_published_versions_refuse_and_parents_stay_untouched(clients, dataset, 
     assert _put(client, child, "a", {**inherited, "rois": [BOX]}, child_etag).status_code == 200
     assert [r["id"] for r in frames_get(published, ["a"])["a"]["rois"]] == ["roi-0"]
     assert [r["id"] for r in frames_get(child, ["a"])["a"]["rois"]] == ["box-1"]
-    assert client.get(f"/api/versions/{published.pk}/frames/a/history/").json()["edits"] == []
-    edits = client.get(f"/api/versions/{child.pk}/frames/a/history/").json()["edits"]
+    assert client.get(f"/api/versions/{published.pk}/frame-history/a/").json()["edits"] == []
+    edits = client.get(f"/api/versions/{child.pk}/frame-history/a/").json()["edits"]
     assert [(e["version"], e["changes"]["added"], e["changes"]["removed"]) for e in edits] == [
         ("fixes", ["box-1"], ["roi-0"])]
 
@@ -121,7 +121,7 @@ def test_bad_saves_name_the_field_and_write_nothing(clients, draft, body, etag, 
     error = error_of(response)
     assert field in error["details"], error
     assert _load(client, draft, "a") == (loaded, loaded_etag)
-    assert client.get(f"/api/versions/{draft.pk}/frames/a/history/").json()["edits"] == []
+    assert client.get(f"/api/versions/{draft.pk}/frame-history/a/").json()["edits"] == []
 
 
 def test_frame_ids_with_slashes_and_spaces_are_addressable(clients, draft):

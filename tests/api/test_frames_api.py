@@ -37,8 +37,9 @@ def test_bulk_add_page_get_count_stats(clients, head):
     assert [f["id"] for f in page["frames"]] == ["f00000", "f00001", "f00002"]
     second = client.get(url + f"?limit=3&cursor={page['next_cursor']}").json()
     assert [f["id"] for f in second["frames"]] == ["f00003", "f00004", "f00005"]
-    assert client.get(url + "f00007/").json()["rois"][0]["label"] == ["car"]
-    assert client.get(url + "nope/").status_code == 404
+    one = f"/api/versions/{head['id']}/frame/"
+    assert client.get(one + "f00007/").json()["rois"][0]["label"] == ["car"]
+    assert client.get(one + "nope/").status_code == 404
     lookup = _post_json(client, url + "lookup/", {"frame_ids": ["f00001", "zzz"]}).json()
     assert list(lookup["frames"]) == ["f00001"] and lookup["missing"] == ["zzz"]
     labelled = client.get(url + "?label=car&limit=2").json()
@@ -70,7 +71,7 @@ def test_update_delete_and_diff(clients, dataset, head):
     patched = client.patch(url, orjson.dumps({"frames": [{"id": "a", "meta": {"y": 2}}, {"id": "zz"}]}),
                            content_type="application/json").json()
     assert patched["saved_ids"] == ["a"] and patched["failures"][0]["id"] == "zz"
-    assert client.get(url + "a/").json()["meta"] == {"x": 1, "y": 2}
+    assert client.get(f"/api/versions/{head['id']}/frame/a/").json()["meta"] == {"x": 1, "y": 2}
     child = client.post(f"/api/datasets/{dataset.pk}/snapshot/", {}, format="json").json()
     child_url = f"/api/versions/{child['id']}/frames/"
     deleted = _post_json(client, child_url + "delete/", {"frame_ids": ["b", "nope"]}).json()
@@ -174,3 +175,28 @@ def test_typed_and_plain_parsing_store_the_same_frames(clients, dataset, people)
     assert stored[0] == stored[1] and len(stored[0]) == 3
     assert stored[0]["group"]["sources"][0]["uri"] == "file:///data/left.png"
     assert stored[0]["group"]["sources"][0]["masks"][0]["id"] == "00"
+
+
+# Frame ids that read like the names of the other frame endpoints, or hold slashes and URL syntax.
+AWKWARD_IDS = ["count", "lookup", "delete", "history", "frame", "a/history", "count/", "a//b", "x?y=1", "50%", "#top",
+               "frame-history/a", "..", "é/ü"]
+
+
+def test_every_frame_id_reaches_its_own_frame(clients, head):
+    from urllib.parse import quote
+
+    client = clients["write"]
+    url = f"/api/versions/{head['id']}/frames/"
+    saved = _post_json(client, url, {"frames": [frame(fid, meta={"which": fid}) for fid in AWKWARD_IDS]}).json()
+    assert saved["failed"] == 0, saved["failures"]
+    for fid in AWKWARD_IDS:
+        path = quote(fid, safe="")
+        got = client.get(f"/api/versions/{head['id']}/frame/{path}/")
+        assert got.status_code == 200 and got.json()["meta"] == {"which": fid}, fid
+        put = client.put(f"/api/versions/{head['id']}/frame/{path}/",
+                         orjson.dumps({**got.json(), "meta": {"which": fid, "put": True}}),
+                         content_type="application/json")
+        assert put.status_code == 200 and put.json()["id"] == fid, (fid, put.content[:300])
+        history = client.get(f"/api/versions/{head['id']}/frame-history/{path}/")
+        assert history.status_code == 200 and len(history.json()["edits"]) == 1, fid
+    assert client.get(url + "count/").json() == {"count": len(AWKWARD_IDS)}

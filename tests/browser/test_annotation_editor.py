@@ -59,7 +59,7 @@ def _rois(page):
 
 
 def _api_frame(page, live_server, version, frame_id=FRAME):
-    response = page.request.get(f"{live_server.url}/api/versions/{version.pk}/frames/{frame_id}/")
+    response = page.request.get(f"{live_server.url}/api/versions/{version.pk}/frame/{frame_id}/")
     assert response.ok
     return response.json()
 
@@ -119,7 +119,7 @@ def test_draw_label_save_reload_and_read_back(page, live_server, current):
     assert _close([40, 140, 60, 150, 80, 140], by_label[("pose",)]["poly"])
     assert _close([270, 140, 30, 20, 0], by_label[("wheel",)]["poly"])
     assert by_label[("rainy",)]["poly"] == []
-    history = page.request.get(f"{live_server.url}/api/versions/{current.pk}/frames/{FRAME}/history/").json()
+    history = page.request.get(f"{live_server.url}/api/versions/{current.pk}/frame-history/{FRAME}/").json()
     assert history["edits"][0]["user"] == "viewer"
     assert sorted(history["edits"][0]["changes"]["added"]) == sorted(
         r["id"] for r in stored["rois"] if r["label"][0] in ("truck", "zone", "pose", "wheel", "rainy"))
@@ -212,7 +212,7 @@ def test_a_stale_save_is_refused_and_nothing_is_lost(page, chromium, live_server
     stored = [r["label"] for r in frames_get(current, [FRAME])[FRAME]["rois"]]
     assert ["mine"] in stored and ["theirs"] not in stored
     users = [e["user"] for e in page.request.get(
-        f"{live_server.url}/api/versions/{current.pk}/frames/{FRAME}/history/").json()["edits"]]
+        f"{live_server.url}/api/versions/{current.pk}/frame-history/{FRAME}/").json()["edits"]]
     assert users == ["viewer", "second"]
     other_context.close()
     assert page.js_errors == []
@@ -237,7 +237,7 @@ def test_published_version_is_read_only(page, live_server, current):
     page.keyboard.press("+")
     assert page.locator("[data-testid=zoom-level]").inner_text() == "125%"
     response = page.request.put(
-        f"{live_server.url}/api/versions/{published.pk}/frames/street-000/",
+        f"{live_server.url}/api/versions/{published.pk}/frame/street-000/",
         data={**before, "rois": []}, headers={"X-CSRFToken": _csrf(page)})
     assert response.status == 409 and "published" in response.json()["error"]["message"].lower()
     assert frames_get(published, ["street-000"])["street-000"] == before

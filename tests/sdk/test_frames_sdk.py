@@ -107,3 +107,15 @@ def test_batches_keep_failure_indexes_and_the_later_copy(api):
     first.metadata, again.metadata = {"copy": "first"}, {"copy": "later"}
     assert version.add_frames([first, *(_frame(i) for i in range(100,110)), again], batch_size=6) == []
     assert version.get_single_frame("f1").metadata["copy"] == "later"
+
+
+def test_every_frame_id_is_reachable_through_the_sdk(api):
+    from tests.api.test_frames_api import AWKWARD_IDS
+
+    ids = [*AWKWARD_IDS, ".", "../etc", "a/./b"]
+    version = DatasetVersion.create_new_dataset(dataset_name="awkward")
+    assert version.add_frames([SingleFrame(id=fid, source=f"s3://b/{i}.jpg", metadata={"which": fid})
+                               for i, fid in enumerate(ids)]) == []
+    for fid in ids:
+        assert version.get_single_frame(fid).metadata == {"which": fid}, fid
+    assert version.get_frames_count() == len(ids)

@@ -58,7 +58,7 @@ def test_boundary_numbers_are_kept_exactly_or_refused_with_their_field(clients, 
     assert str(stored["meta"]["negative_zero"]) == "-0.0"
     assert stored["sources"][0]["meta"] == {"nested": {"deep": [2**63 - 1, 5e-324]}}
     assert stored["meta_blob"] == {"blob": -(2**63 - 1)}
-    one = clients["read"].get(f"/api/versions/{head.pk}/frames/kept/").json()
+    one = clients["read"].get(f"/api/versions/{head.pk}/frame/kept/").json()
     assert one["meta"] == stored["meta"]
     # The meta filter compares the exact integer.
     found = clients["read"].get(f"/api/versions/{head.pk}/frames/?meta_key=int_max&meta_value={2**63 - 1}")
@@ -85,7 +85,7 @@ def test_a_stored_row_that_cannot_be_decoded_never_breaks_a_read(clients, client
         frames = page.json()["frames"]
         assert [f["id"] for f in frames] == ["a", "b", "c"]
         assert "cannot be decoded" in frames[1]["unreadable"] and "unreadable" not in frames[0]
-        single = clients["read"].get(f"/api/versions/{version.pk}/frames/b/")
+        single = clients["read"].get(f"/api/versions/{version.pk}/frame/b/")
         assert single.status_code == 200 and single.json()["id"] == "b" and single.json()["unreadable"]
         lookup = clients["read"].post(f"/api/versions/{version.pk}/frames/lookup/", {"frame_ids": ["b", "c"]},
                                       format="json")
@@ -100,7 +100,7 @@ def test_a_stored_row_that_cannot_be_decoded_never_breaks_a_read(clients, client
                                     format="json")
     assert update.status_code == 200 and "write the whole frame again" in update.json()["failures"][0]["reason"]
     assert _post(clients["write"], child, orjson.dumps({"frames": [frame("b")]})).json()["saved_ids"] == ["b"]
-    assert "unreadable" not in clients["read"].get(f"/api/versions/{child.pk}/frames/b/").json()
+    assert "unreadable" not in clients["read"].get(f"/api/versions/{child.pk}/frame/b/").json()
 
 
 @pytest.mark.parametrize("depth", [MAX_BODY_DEPTH + 1, 1000, 100_000])
