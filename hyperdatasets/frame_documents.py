@@ -280,6 +280,8 @@ def frame_clean(frame: Any) -> CleanFrame:
                 roi_clean(roi, r_index, source_ids, masks_by_source)
             except RoiError as exc:
                 raise FrameError(f"rois[{r_index}].{exc.field}".rstrip("."), exc.reason) from None
+        if len(rois) > 1 and len({roi.id for roi in rois}) < len(rois):
+            _refuse_repeated_roi_id(rois)
     meta = doc.meta
     if meta is None:
         meta = doc.meta = {}
@@ -289,6 +291,16 @@ def frame_clean(frame: Any) -> CleanFrame:
     content_types = [s.content_type or "unknown" for s in sources]
     return CleanFrame(doc.id, doc.context_id, doc.timestamp, encoded, _ENCODER.encode(meta), len(rois),
                       roi_labels(rois), content_types, meta_types(meta))
+
+
+def _refuse_repeated_roi_id(rois: list[Roi]) -> None:
+    """ROI ids are unique within a frame: the editor, the edit history and ROI-level diffs go by them."""
+    first_at: dict[str, int] = {}
+    for r_index, roi in enumerate(rois):
+        if roi.id in first_at:
+            raise FrameError(f"rois[{r_index}].id", f"{roi.id!r} is also the id of rois[{first_at[roi.id]}]; ROI "
+                             "ids must be unique within a frame (a ROI given without one is roi-<index>)")
+        first_at[roi.id] = r_index
 
 
 def _sized_parts(doc: FrameDocument) -> list[tuple[str, Any, int]]:

@@ -208,3 +208,16 @@ def test_deep_nesting_is_refused_with_the_field_not_a_crash():
     with pytest.raises(FrameError) as info:
         frame_clean({**frame("f"), "meta": {"x": deep_list}})
     assert info.value.field == "meta"
+
+
+def test_roi_ids_are_unique_within_a_frame():
+    box = {"label": ["car"], "poly": [0, 0, 1, 0, 1, 1, 0, 1]}
+    with pytest.raises(FrameError) as given:
+        _clean({"sources": [{"uri": "s3://b/a.jpg"}], "rois": [{**box, "id": "r"}, box, {**box, "id": "r"}]})
+    assert given.value.field == "rois[2].id" and "'r' is also the id of rois[0]" in given.value.reason
+    # An id left out is roi-<index>: taken by another ROI, that is a clash too, and said so.
+    with pytest.raises(FrameError) as generated:
+        _clean({"sources": [{"uri": "s3://b/a.jpg"}], "rois": [{**box, "id": "roi-1"}, box]})
+    assert generated.value.field == "rois[1].id" and "roi-<index>" in generated.value.reason
+    clean = _clean({"sources": [{"uri": "s3://b/a.jpg"}], "rois": [{**box, "id": "roi-5"}, box, box]})
+    assert [r["id"] for r in clean.document["rois"]] == ["roi-5", "roi-1", "roi-2"]
