@@ -8,6 +8,7 @@ from typing import Any
 from annotations.rois import RoiError, shape_to_roi
 
 DEFAULT_SOURCE = "default"
+GLOBAL_MARK = "_global"  # in a ROI's meta: a FrameGroup's global annotation
 
 
 def _roi(labels: list[str], meta: dict, confidence: float | None, roi_id: str | None, **shape: Any) -> dict:
@@ -27,7 +28,8 @@ class SingleFrame:
                  metadata: dict | None = None, context_id: str | None = None,
                  masks_source: dict[str, str] | Sequence[str] | str | None = None,
                  mask_source: str | None = None, annotations: list[dict] | None = None,
-                 content_type: str | None = None, meta_blob: dict | None = None) -> None:
+                 content_type: str | None = None, meta_blob: dict | None = None,
+                 source_meta: dict | None = None) -> None:
         self.id = id
         self.source = source
         self.width, self.height, self.timestamp = width, height, timestamp
@@ -44,6 +46,11 @@ class SingleFrame:
         else:
             self.masks_source = {f"{i:02d}": uri for i, uri in enumerate(masks or [])}
         self.annotations: list[dict] = list(annotations or [])
+        self.source_meta = dict(source_meta or {})  # the source's own meta (e.g. a content hash)
+        # The source and frame timestamp as read from a version: fields no attribute shows (a preview's or
+        # mask's content type and size, the source's own timestamp) are written back from it unchanged.
+        self._stored_source: dict | None = None
+        self._stored_timestamp: int | None = None
 
     @property
     def meta(self) -> dict:
@@ -76,14 +83,25 @@ class SingleFrame:
         return roi
 
     def _source(self, source_id: str) -> dict[str, Any]:
+        stored = self._stored_source or {}
         source: dict[str, Any] = {"id": source_id, "uri": self.source}
-        for key in ("width", "height", "timestamp", "content_type"):
+        for key in ("width", "height", "content_type"):
             if getattr(self, key) is not None:
                 source[key] = getattr(self, key)
+        # The frame's timestamp is the source's unless the source kept one of its own, and it was not changed.
+        timestamp = stored["timestamp"] if "timestamp" in stored and self.timestamp == self._stored_timestamp \
+            else self.timestamp
+        if timestamp is not None:
+            source["timestamp"] = timestamp
+        if self.source_meta:
+            source["meta"] = dict(self.source_meta)
         if self.preview_uri:
-            source["preview"] = {"uri": self.preview_uri}
+            kept = stored.get("preview") or {}
+            source["preview"] = dict(kept) if kept.get("uri") == self.preview_uri else {"uri": self.preview_uri}
         if self.masks_source:
-            source["masks"] = [{"id": k, "uri": v} for k, v in self.masks_source.items()]
+            kept_masks = {m.get("id"): m for m in stored.get("masks") or []}
+            source["masks"] = [dict(kept_masks[k]) if kept_masks.get(k, {}).get("uri") == v else {"id": k, "uri": v}
+                               for k, v in self.masks_source.items()]
         return source
 
     def to_api(self) -> dict[str, Any]:
@@ -97,14 +115,15 @@ class SingleFrame:
         return frame
 
     @classmethod
-    def _from_source(cls, frame: dict, source: dict, rois: list[dict]) -> SingleFrame:
+    def _from_source(cls, frame: dict, source: dict, rois: list[dict], meta: dict | None) -> SingleFrame:
         single = cls(id=frame.get("id"), source=source.get("uri"), width=source.get("width"),
                      height=source.get("height"), timestamp=frame.get("timestamp"),
-                     preview_uri=(source.get("preview") or {}).get("uri"), metadata=frame.get("meta"),
+                     preview_uri=(source.get("preview") or {}).get("uri"), metadata=meta,
                      context_id=frame.get("context_id"), content_type=source.get("content_type"),
-                     masks_source={m["id"]: m["uri"] for m in source.get("masks", [])},
-                     meta_blob=frame.get("meta_blob"))
+                     masks_source={m["id"]: m["uri"] for m in source.get("masks") or []},
+                     source_meta=source.get("meta"))
         single.annotations = [{k: v for k, v in roi.items() if k != "sources"} for roi in rois]
+        single._stored_source, single._stored_timestamp = source, frame.get("timestamp")
         return single
 
     def __repr__(self) -> str:
@@ -112,17 +131,30 @@ class SingleFrame:
 
 
 class FrameGroup(dict):
-    """Several named SingleFrames (e.g. cameras) stored as one frame with one source per name."""
+    """Several named SingleFrames (e.g. cameras) stored as one frame with one source per name.
+
+    A ROI on one source is in that SingleFrame's ``annotations``; one on every source is a global annotation;
+    one on some of the sources (two or more, not all) is in ``shared_annotations`` with its ``sources``.
+    """
 
     def __init__(self, *args, id: str | None = None, metadata: dict | None = None, context_id: str | None = None,
-                 timestamp: int | None = None, **frames: SingleFrame) -> None:
+                 timestamp: int | None = None, meta_blob: dict | None = None, **frames: SingleFrame) -> None:
         super().__init__(*args, **frames)
         self.id, self.metadata, self.context_id, self.timestamp = id, dict(metadata or {}), context_id, timestamp
+        self.meta_blob = dict(meta_blob or {})
         self.global_annotations: list[dict] = []
+        self.shared_annotations: list[dict] = []
         self.unreadable: str | None = None  # the server's reason, for a stored frame it could not decode
+        self.saved_in_version: str | None = None
+        # As read from a version: the ROIs' order (by id), and the sources whose meta entry was there (even
+        # empty), so a frame read and written back unchanged is stored unchanged.
+        self._roi_order: dict[str, int] = {}
+        self._sub_meta: set[str] = set()
 
     def add_global_annotation(self, labels=None, confidence=None, metadata=None, id=None) -> dict:
-        roi = _roi(list(labels or []), dict(metadata or {}), confidence, id)
+        """A frame label of the whole group (every source). Marked in its meta, so that it reads back as
+        global in a group of one source too."""
+        roi = _roi(list(labels or []), {**(metadata or {}), GLOBAL_MARK: True}, confidence, id)
         self.global_annotations.append(roi)
         return roi
 
@@ -135,11 +167,16 @@ class FrameGroup(dict):
                 raise ValueError(f"FrameGroup[{name!r}] must be a SingleFrame")
             sources.append(single._source(name))
             rois += [{**roi, "sources": [name]} for roi in single.annotations]
-            if single.metadata:
+            if single.metadata or name in self._sub_meta:
                 meta[name] = single.metadata
+        rois += [dict(roi) for roi in self.shared_annotations]
         rois += [{**roi, "sources": list(self)} for roi in self.global_annotations]
+        if self._roi_order:  # stable: ROIs added since keep their order, after the ones read
+            rois.sort(key=lambda roi: self._roi_order.get(roi.get("id"), len(self._roi_order)))
         first = next(iter(self.values()))
         frame: dict[str, Any] = {"sources": sources, "rois": rois, "meta": meta}
+        if self.meta_blob:
+            frame["meta_blob"] = self.meta_blob
         frame_id = self.id or first.id
         for key, value in (("id", frame_id), ("context_id", self.context_id or first.context_id),
                            ("timestamp", self.timestamp if self.timestamp is not None else first.timestamp)):
@@ -148,25 +185,44 @@ class FrameGroup(dict):
         return frame
 
 
+def _without_sources(roi: dict) -> dict:
+    return {k: v for k, v in roi.items() if k != "sources"}
+
+
 def frame_from_api(frame: dict) -> SingleFrame | FrameGroup:
-    sources = frame.get("sources", [])
-    rois = frame.get("rois", [])
+    """A stored frame as a SingleFrame (one source, named ``default``) or a FrameGroup. Every field is kept:
+    written back unchanged, the frame is stored unchanged."""
+    sources = frame.get("sources") or []
+    rois = frame.get("rois") or []
     if len(sources) == 1 and sources[0].get("id") == DEFAULT_SOURCE:
-        single = SingleFrame._from_source(frame, sources[0], rois)
+        single = SingleFrame._from_source(frame, sources[0], rois, frame.get("meta"))
+        single.meta_blob = dict(frame.get("meta_blob") or {})
         single.saved_in_version = frame.get("saved_in_version")
         return single
-    group = FrameGroup(id=frame.get("id"), metadata={k: v for k, v in (frame.get("meta") or {}).items()
-                                                     if k not in {s["id"] for s in sources}},
-                       context_id=frame.get("context_id"), timestamp=frame.get("timestamp"))
+    names = [source["id"] for source in sources]
+    meta = frame.get("meta") or {}
+    sub_meta = {name for name in names if isinstance(meta.get(name), dict)}
+    group = FrameGroup(id=frame.get("id"), metadata={k: v for k, v in meta.items() if k not in sub_meta},
+                       context_id=frame.get("context_id"), timestamp=frame.get("timestamp"),
+                       meta_blob=frame.get("meta_blob"))
+    group._sub_meta = sub_meta
     # A frame the server could not decode comes with its id and the reason, and nothing else.
     group.unreadable = frame.get("unreadable")
-    all_ids = [s["id"] for s in sources]
+    group.saved_in_version = frame.get("saved_in_version")
+    own: dict[str, list[dict]] = {name: [] for name in names}
+    for roi in rois:
+        on = roi.get("sources") or names
+        marked = isinstance(roi.get("meta"), dict) and roi["meta"].get(GLOBAL_MARK) is True
+        if on == names and (marked or len(names) > 1):
+            group.global_annotations.append(_without_sources(roi))
+        elif len(on) == 1 and on[0] in own:
+            own[on[0]].append(_without_sources(roi))
+        else:
+            group.shared_annotations.append(dict(roi))
     for source in sources:
-        own = [r for r in rois if r.get("sources") == [source["id"]]]
-        sub = {**frame, "meta": (frame.get("meta") or {}).get(source["id"], {})}
-        group[source["id"]] = SingleFrame._from_source(sub, source, own)
-    group.global_annotations = [{k: v for k, v in r.items() if k != "sources"} for r in rois
-                                if r.get("sources") == all_ids and len(all_ids) > 1]
+        name = source["id"]
+        group[name] = SingleFrame._from_source(frame, source, own[name], meta[name] if name in sub_meta else {})
+    group._roi_order = {roi["id"]: index for index, roi in enumerate(rois) if isinstance(roi.get("id"), str)}
     return group
 
 
