@@ -247,6 +247,11 @@ AZURE_LOCATION = os.environ.get("AZURE_LOCATION", "")
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 AWS_DEFAULT_ACL = None
 AWS_QUERYSTRING_AUTH = True
+# A stored upload is never overwritten (frames of Published versions point at it): a name taken by two
+# uploads at once gets a new one, as on local disk (services/uploads.py).
+AWS_S3_FILE_OVERWRITE = False
+GS_FILE_OVERWRITE = False
+AZURE_OVERWRITE_FILES = False
 
 # Request sizes (docs/security.md): small bodies everywhere; bulk frame endpoints read their own (gzip
 # allowed) up to this, decoded; a declared Content-Length over the limit is refused before reading. Parsed,

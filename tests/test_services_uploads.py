@@ -1,3 +1,4 @@
+import hashlib
 import io
 
 import pytest
@@ -130,3 +131,41 @@ def test_azure_upload_through_django_storages(azure_server):
     assert container.download_blob(key).readall() == image.getvalue()
     result = frames_upsert(version_head(dataset), [{"sources": [{"uri": stored.uri}]}])
     assert result.failures == []
+
+
+def test_uploads_never_change_a_stored_file_and_the_same_content_is_stored_once(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    dataset = dataset_create(dataset_name="idempotent")
+    first_image, other_image = _png(), _png(4, 4)
+    first = upload_store(dataset, kind="source", filename="a.png", fileobj=first_image, size=70, path="raw/a.png")
+    again = upload_store(dataset, kind="source", filename="a.png", fileobj=_png(), size=70, path="raw/a.png")
+    assert again.uri == first.uri and again.hash == first.hash == hashlib.sha256(first_image.getvalue()).hexdigest()
+    other = upload_store(dataset, kind="source", filename="a.png", fileobj=other_image, size=70, path="raw/a.png")
+    assert other.uri == f"file://{tmp_path}/datasets/{dataset.pk}/sources/raw/{other.hash}/a.png"
+    assert open(first.uri[len("file://"):], "rb").read() == first_image.getvalue()  # untouched
+    assert upload_store(dataset, kind="source", filename="a.png", fileobj=_png(4, 4), size=70,
+                        path="raw/a.png").uri == other.uri
+    unnamed = upload_store(dataset, kind="preview", filename="p.png", fileobj=_png(), size=70)
+    assert unnamed.uri.endswith(f"/previews/{first.hash}/p.png")
+    assert upload_store(dataset, kind="preview", filename="p.png", fileobj=_png(), size=70).uri == unnamed.uri
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.png"))
+    assert len(files) == 3, files
+
+
+def test_s3_uploads_are_stored_once_and_never_overwritten(s3_server, s3_bucket):
+    client, bucket = s3_bucket
+    dataset = dataset_create(dataset_name="idempotent-s3")
+    storages = {"default": {"BACKEND": "storages.backends.s3.S3Storage"},
+                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    with override_settings(STORAGES=storages, AWS_STORAGE_BUCKET_NAME=bucket, AWS_S3_ENDPOINT_URL=s3_server,
+                           AWS_S3_ACCESS_KEY_ID="testing", AWS_S3_SECRET_ACCESS_KEY="testing",
+                           AWS_S3_REGION_NAME="us-east-1", AWS_LOCATION="media"):
+        first = upload_store(dataset, kind="source", filename="a.png", fileobj=_png(), size=70, path="a.png")
+        again = upload_store(dataset, kind="source", filename="a.png", fileobj=_png(), size=70, path="a.png")
+        other = upload_store(dataset, kind="source", filename="a.png", fileobj=_png(3, 3), size=70, path="a.png")
+    assert again.uri == first.uri == f"s3://{bucket}/media/datasets/{dataset.pk}/sources/a.png"
+    assert other.uri == f"s3://{bucket}/media/datasets/{dataset.pk}/sources/{other.hash}/a.png"
+    listed = client.list_objects_v2(Bucket=bucket, Prefix=f"media/datasets/{dataset.pk}/")["Contents"]
+    assert sorted(o["Key"] for o in listed) == [f"media/datasets/{dataset.pk}/sources/{other.hash}/a.png",
+                                               f"media/datasets/{dataset.pk}/sources/a.png"]
+    assert client.get_object(Bucket=bucket, Key=first.uri.split("/", 3)[3])["Body"].read() == _png().getvalue()

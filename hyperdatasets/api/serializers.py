@@ -383,6 +383,7 @@ class UploadOut(serializers.Serializer):
     size = serializers.IntegerField()
     width = serializers.IntegerField(allow_null=True)
     height = serializers.IntegerField(allow_null=True)
+    hash = serializers.CharField(help_text="SHA-256 of the content (hex); the SDK keeps it in the source's meta.hash")
 
 
 

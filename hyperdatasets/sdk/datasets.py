@@ -330,6 +330,8 @@ class DatasetVersion:
                                                  files={"file": (local.name, handle)},
                                                  data={"kind": kind, "path": path}, retry=True).json()
                 holder[key] = uploaded["uri"]
+                if kind == "source":  # as ClearML keeps it: the content's hash in the source's meta
+                    source["meta"] = {**(source.get("meta") or {}), "hash": uploaded["hash"]}
 
     def add_frames(self, frames: Iterable[SingleFrame | FrameGroup | dict], auto_upload_destination: str | None = None,
                    local_dataset_root_path: str | None = None, batch_size: int = 10_000,

@@ -1,14 +1,18 @@
 """Uploads of source files, previews and masks into the configured media storage.
 
-Files land in ``datasets/<dataset id>/<kind>/<random>/<file name>`` of Django's default storage (local
-folder by default; S3 and others through django-storages settings); the result carries the URI to put in a
-frame and, for images, the size read with Pillow.
+Files land under ``datasets/<dataset id>/<kind>s/`` of Django's default storage (local folder by default; S3
+and others through django-storages settings): at the relative ``path`` given, else at
+``<sha-256 of the content>/<file name>``. An upload never changes a stored file: the same content at the same
+place answers the stored file's URI without writing it again (so a re-run registers nothing twice), and other
+content for a taken path goes to ``<path's folder>/<sha-256>/<file name>``. The result carries the URI to put
+in a frame, the content's SHA-256 and, for images, the size read with Pillow.
 """
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
-import uuid
+import posixpath
 from dataclasses import dataclass
 from typing import IO
 
@@ -32,10 +36,28 @@ class StoredUpload:
     size: int
     width: int | None
     height: int | None
+    hash: str  # SHA-256 of the content, hex
 
     def as_dict(self) -> dict:
         return {"uri": self.uri, "content_type": self.content_type, "size": self.size, "width": self.width,
-                "height": self.height}
+                "height": self.height, "hash": self.hash}
+
+
+def content_hash(fileobj: IO[bytes]) -> str:
+    """The SHA-256 (hex) of a file's content, read in chunks; the file is left at its start."""
+    fileobj.seek(0)
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: fileobj.read(1024 * 1024), b""):
+        digest.update(chunk)
+    fileobj.seek(0)
+    return digest.hexdigest()
+
+
+def _stored_hash(storage, name: str) -> str | None:
+    if not storage.exists(name):
+        return None
+    with storage.open(name, "rb") as stored:
+        return content_hash(stored)
 
 
 def _safe_name(filename: str) -> str:
@@ -75,11 +97,20 @@ def upload_store(dataset: Dataset, *, kind: str, filename: str, fileobj: IO[byte
     width, height = _image_size(fileobj)
     if kind == "mask" and width is None:
         raise InvalidInput.for_field("file", "a mask must be an image Pillow can read (e.g. PNG)")
-    if path is not None:
-        name = f"datasets/{dataset.pk}/{kind}s/{_relative_path(path)}"
-    else:
-        name = f"datasets/{dataset.pk}/{kind}s/{uuid.uuid4().hex}/{_safe_name(filename)}"
+    digest = content_hash(fileobj)
+    base = f"datasets/{dataset.pk}/{kind}s"
     storage = storages["default"]
-    stored_name = storage.save(name, File(fileobj, name=_safe_name(filename)))
-    uri = provider_for_storage(storage).uri_for(storage, stored_name)
-    return StoredUpload(uri, content_type, size, width, height)
+    if path is not None:
+        name = f"{base}/{_relative_path(path)}"
+        held = _stored_hash(storage, name)
+        if held is not None and held != digest:  # taken by other content: never overwrite a stored file
+            folder, file_name = posixpath.split(name)
+            name = f"{folder}/{digest}/{file_name}"
+            held = _stored_hash(storage, name)
+    else:
+        name = f"{base}/{digest}/{_safe_name(filename)}"
+        held = _stored_hash(storage, name)
+    if held != digest:
+        name = storage.save(name, File(fileobj, name=_safe_name(filename)))
+    uri = provider_for_storage(storage).uri_for(storage, name)
+    return StoredUpload(uri, content_type, size, width, height, digest)

@@ -119,3 +119,31 @@ def test_every_frame_id_is_reachable_through_the_sdk(api):
     for fid in ids:
         assert version.get_single_frame(fid).metadata == {"which": fid}, fid
     assert version.get_frames_count() == len(ids)
+
+
+def test_uploading_a_folder_twice_registers_nothing_twice(api, tmp_path, settings):
+    import hashlib
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    root = tmp_path / "dataset"
+    root.mkdir()
+    for name, colour in (("a.png", (1, 2, 3)), ("b.png", (4, 5, 6))):
+        Image.new("RGB", (8, 6), colour).save(root / name)
+    version = DatasetVersion.create_new_dataset(dataset_name="rerun")
+
+    def run():  # frames without ids: each gets one from its stored source's URI
+        frames = [SingleFrame(source=str(root / name)) for name in ("a.png", "b.png")]
+        assert version.add_frames(frames, auto_upload_destination="raw", local_dataset_root_path=str(root)) == []
+
+    run()
+    first = sorted((f.id, f.source) for f in version.iterate_frames())
+    run()
+    assert sorted((f.id, f.source) for f in version.iterate_frames()) == first
+    assert version.get_frames_count() == 2
+    assert sorted(p.name for p in (settings.MEDIA_ROOT).rglob("*.png")) == ["a.png", "b.png"]
+    stored = next(f for f in version.iterate_frames() if f.source.endswith("/a.png"))
+    assert stored.source_meta["hash"] == hashlib.sha256((root / "a.png").read_bytes()).hexdigest()
+    # Changed content at the same path: a file of its own, the first one untouched.
+    Image.new("RGB", (8, 6), (9, 9, 9)).save(root / "a.png")
+    run()
+    assert version.get_frames_count() == 3 and len(list(settings.MEDIA_ROOT.rglob("*.png"))) == 3
