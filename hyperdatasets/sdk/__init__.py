@@ -12,10 +12,10 @@ from hyperdatasets.sdk.client import (
     configure,
 )
 from hyperdatasets.sdk.datasets import Dataset, DatasetVersion
-from hyperdatasets.sdk.frames import FrameGroup, SingleFrame
+from hyperdatasets.sdk.frames import Annotation, FrameGroup, ImageAnnotation, SingleFrame
 from hyperdatasets.sdk.jobs import DeletionJob
 
 __all__ = [
-    "AccessDeniedError", "Dataset", "DatasetVersion", "DeletionJob", "FrameGroup", "HyperDatasetsError",
-    "InvalidRequestError", "NotFoundError", "ServerError", "SingleFrame", "configure",
+    "AccessDeniedError", "Annotation", "Dataset", "DatasetVersion", "DeletionJob", "FrameGroup", "HyperDatasetsError",
+    "ImageAnnotation", "InvalidRequestError", "NotFoundError", "ServerError", "SingleFrame", "configure",
 ]

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import orjson
 
-from hyperdatasets.sdk.client import _Client
+from hyperdatasets.sdk.client import InvalidRequestError, ServerError, _Client
 from hyperdatasets.sdk.frames import FrameGroup, SingleFrame, frame_from_api, frame_to_api
 from hyperdatasets.sdk.jobs import DeletionJob
 from hyperdatasets.upload_paths import safe_upload_path
@@ -167,6 +167,11 @@ def _frame_segment(frame_id: str) -> str:
     """A frame id as one URL path segment: every ``/`` encoded, and ``.`` and ``..`` too (clients resolve those)."""
     segment = quote(frame_id, safe="")
     return segment.replace(".", "%2E") if segment in (".", "..") else segment
+
+
+def _document_id(encoded: bytes) -> str | None:
+    frame_id = orjson.loads(encoded).get("id")
+    return frame_id if isinstance(frame_id, str) else None
 
 
 def _encoded_frames(documents: list[dict]) -> list[bytes]:
@@ -345,17 +350,37 @@ class DatasetVersion:
         if auto_upload_destination is not None:
             for document in documents:
                 self._upload_local(document, auto_upload_destination, local_dataset_root_path)
-        failed = []
+        return self._send_frames("POST", originals, documents, batch_size, show_progress, "adding frames")
+
+    def update_frames(self, frames: Iterable[SingleFrame | FrameGroup | dict], batch_size: int = 10_000) -> list:
+        """Merge changes into existing frames; returns the frames that failed (details in ``last_failures``)."""
+        originals = list(frames)
+        return self._send_frames("PATCH", originals, [frame_to_api(f) for f in originals], batch_size, False, "")
+
+    def _send_frames(self, method: str, originals: list, documents: list[dict], batch_size: int,
+                     show_progress: bool, description: str) -> list:
+        """Send frames in batches under the server's bounds. Adding and merging are safe to retry (frames are
+        replaced by id, and an id is given or follows from the first source's URI), so a batch whose request
+        fails is retried; one that still fails, or that the server refuses as a whole (e.g. too large), is
+        reported frame by frame with the server's message, and the other batches go on. A call the server
+        refuses for every batch (no access, no such version, a Published version) raises."""
+        failed: list = []
         self.last_failures = []
-        bar = _progress(show_progress, len(documents), "adding frames")
+        bar = _progress(show_progress, len(documents), description)
         encoded = _encoded_frames(documents)  # once: sizes the batches, then sent
         del documents
         for batch in self._batches(encoded, batch_size):
             body = b'{"frames":[' + b",".join([encoded[i] for i in batch]) + b"]}"
-            result = _client().send_json("POST", f"/api/versions/{self.id}/frames/", json_bytes=body,
-                                         gzip_body=True)
-            for failure in result["failures"]:
-                failure = {**failure, "index": batch[failure["index"]]}
+            try:
+                result = _client().send_json(method, f"/api/versions/{self.id}/frames/", json_bytes=body,
+                                             gzip_body=True, retry=True)
+                failures = [{**failure, "index": batch[failure["index"]]} for failure in result["failures"]]
+            except (ServerError, InvalidRequestError) as exc:
+                if exc.status == 409:  # the version is Published: no batch can be written
+                    raise
+                failures = [{"index": index, "id": _document_id(encoded[index]), "field": "",
+                             "reason": f"the batch was not saved: {exc}"} for index in batch]
+            for failure in failures:
                 original = originals[failure["index"]]
                 if isinstance(original, SingleFrame | FrameGroup):
                     original.failure = failure
@@ -367,20 +392,16 @@ class DatasetVersion:
             bar.close()
         return failed
 
-    def update_frames(self, frames: Iterable[SingleFrame | FrameGroup | dict]) -> list:
-        """Merge changes into existing frames; returns the frames that failed."""
-        originals = list(frames)
-        result = _client().send_json("PATCH", f"/api/versions/{self.id}/frames/",
-                                     {"frames": [frame_to_api(f) for f in originals]}, gzip_body=True)
-        return [originals[f["index"]] for f in result["failures"]]
-
     def delete_frames(self, frames: Iterable[SingleFrame | FrameGroup | dict | str]) -> list[str]:
-        """Delete frames (objects or ids); returns the ids this version did not hold."""
+        """Delete frames (objects or ids); returns the ids this version did not hold. A call per 10,000 ids."""
         ids = [f if isinstance(f, str) else (f.id if not isinstance(f, dict) else f.get("id")) for f in frames]
         if any(not i for i in ids):
             raise ValueError("every frame to delete needs an id")
-        result = _client().send_json("POST", f"/api/versions/{self.id}/frames/delete/", {"frame_ids": ids})
-        return result["missing"]
+        missing: list[str] = []
+        for start in range(0, len(ids), LOOKUP_BATCH):
+            missing += _client().send_json("POST", f"/api/versions/{self.id}/frames/delete/",
+                                           {"frame_ids": ids[start:start + LOOKUP_BATCH]})["missing"]
+        return missing
 
     @_Hybrid
     def get_single_frame(cls, self, frame_id: str, dataset_name: str | None = None, dataset_id: str | None = None,
@@ -426,6 +447,26 @@ class DatasetVersion:
     def get_statistics(self) -> dict:
         return _client().get_json(f"/api/versions/{self.id}/stats/")
 
+    def get_bulk_context(self, flush_threshold: int | None = None, log: Any = None, refresh_version_stats: bool = True,
+                         auto_upload_destination: str | None = None, local_dataset_root_path: str | None = None,
+                         allow_update: bool = False) -> BulkContext:
+        """``with version.get_bulk_context(...) as bulk: bulk.add_frame(frame)``: frames are sent every
+        ``flush_threshold`` (default 10,000) and when the block ends; see ``BulkContext``."""
+        return BulkContext(self, flush_threshold=flush_threshold, log=log, refresh_version_stats=refresh_version_stats,
+                           auto_upload_destination=auto_upload_destination,
+                           local_dataset_root_path=local_dataset_root_path, allow_update=allow_update)
+
+    def commit_version(self) -> dict:
+        """ClearML's call after adding frames. The server keeps a version's counts with every write, so there
+        is nothing left to commit: this answers them (``frames``, ``annotated``, ``labels``, ...)."""
+        return self.get_statistics()
+
+    def get_single_frames(self, frame_ids: Iterable[str]) -> list[SingleFrame | FrameGroup]:
+        """The frames with these ids that the version holds, in the order asked (ids it lacks are left out)."""
+        ids = list(frame_ids)
+        found = self.get_frames(ids)
+        return [found[fid] for fid in dict.fromkeys(ids) if fid in found]
+
     def diff(self, other: DatasetVersion) -> dict[str, Any]:
         """Frame ids added, removed and modified going from this version to ``other``, with counts."""
         changes: dict[str, Any] = {"added": [], "removed": [], "modified": []}
@@ -437,3 +478,85 @@ class DatasetVersion:
         return changes
 
 
+
+
+class BulkContext:
+    """Frames collected and sent in batches, as ClearML's ``get_bulk_context``: ``add_frame`` (add, or replace
+    a frame of the same id), ``update`` (with ``allow_update``, a merge into the stored frame: given fields
+    replace, ``meta`` and ``meta_blob`` merge key by key, so fields cannot be removed this way; without it, an
+    add that replaces the whole frame) and ``delete``. The operations are sent in the order given, every
+    ``flush_threshold`` of them, on ``flush()`` and when the ``with`` block ends (also when it ends with an
+    error: what was collected is sent, then the error goes on). Frames that failed are in ``failed`` and
+    ``last_failures``; with ``refresh_version_stats`` the version's counts are in ``stats`` at the end."""
+
+    def __init__(self, version: DatasetVersion, *, flush_threshold: int | None = None, log: Any = None,
+                 refresh_version_stats: bool = True, auto_upload_destination: str | None = None,
+                 local_dataset_root_path: str | None = None, allow_update: bool = False) -> None:
+        if flush_threshold is not None and flush_threshold < 1:
+            raise ValueError("flush_threshold must be a positive number of frames")
+        self.version = version
+        self.flush_threshold = flush_threshold or 10_000
+        self.log = log
+        self.refresh_version_stats = refresh_version_stats
+        self.auto_upload_destination = auto_upload_destination
+        self.local_dataset_root_path = local_dataset_root_path
+        self.allow_update = allow_update
+        self.failed: list = []
+        self.last_failures: list[dict] = []
+        self.missing: list[str] = []  # ids given to delete that the version did not hold
+        self.stats: dict | None = None
+        self._pending: list[tuple[str, Any]] = []
+        self._seen: set[str] = set()
+
+    def __enter__(self) -> BulkContext:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.flush()
+        if self.refresh_version_stats:
+            self.stats = self.version.commit_version()
+
+    def add_frame(self, frame: SingleFrame | FrameGroup | dict, warn_on_duplicate_frames: bool = False) -> None:
+        frame_id = frame.get("id") if isinstance(frame, dict) else frame.id
+        if warn_on_duplicate_frames and frame_id is not None:
+            if frame_id in self._seen:
+                warnings.warn(f"frame {frame_id!r} was already added in this bulk context; the later one is kept",
+                              stacklevel=2)
+            self._seen.add(frame_id)
+        self._queue("add", frame)
+
+    def update(self, frame: SingleFrame | FrameGroup | dict) -> None:
+        self._queue("update" if self.allow_update else "add", frame)
+
+    def delete(self, frame: SingleFrame | FrameGroup | dict | str) -> None:
+        self._queue("delete", frame)
+
+    def _queue(self, kind: str, item: Any) -> None:
+        self._pending.append((kind, item))
+        if len(self._pending) >= self.flush_threshold:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send what was collected: each run of the same operation in one call."""
+        pending, self._pending = self._pending, []
+        start = 0
+        while start < len(pending):
+            kind = pending[start][0]
+            end = start
+            while end < len(pending) and pending[end][0] == kind:
+                end += 1
+            items = [item for _, item in pending[start:end]]
+            if kind == "add":
+                failed = self.version.add_frames(items, auto_upload_destination=self.auto_upload_destination,
+                                                 local_dataset_root_path=self.local_dataset_root_path)
+            elif kind == "update":
+                failed = self.version.update_frames(items)
+            else:
+                self.missing += self.version.delete_frames(items)
+                failed = []
+            if failed:
+                self.failed += failed
+                self.last_failures += [{**f, "index": None} for f in self.version.last_failures]
+            if self.log is not None:
+                self.log.info("bulk context: %s %d frames, %d failed", kind, len(items), len(failed))
+            start = end

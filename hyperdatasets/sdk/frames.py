@@ -20,6 +20,44 @@ def _roi(labels: list[str], meta: dict, confidence: float | None, roi_id: str | 
     return roi
 
 
+class Annotation:
+    """A ROI as an object, as ClearML's ``Annotation``: ``values`` are its coordinates (the stored ``poly``),
+    its shape type is in ``metadata["_type"]``. ``SingleFrame.add_annotation(annotation=...)`` adds one."""
+
+    TYPE = "roi"
+
+    def __init__(self, values: Sequence[float] | None = None, id: str | None = None,
+                 labels: Sequence[str] | None = None, confidence: float | None = None,
+                 metadata: dict | None = None) -> None:
+        self.values = list(values or [])
+        self.id = id
+        self.labels = list(labels or [])
+        self.confidence = confidence
+        self.metadata = dict(metadata or {})
+
+    @classmethod
+    def get_type(cls) -> str:
+        """``"roi"`` for an annotation with geometry, ``"image"`` for an ImageAnnotation (the whole frame)."""
+        return cls.TYPE
+
+    def to_roi(self) -> dict:
+        shape = {"poly": self.values} if self.values else {}
+        return _roi(self.labels, self.metadata, self.confidence, self.id, **shape)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} id={self.id!r} labels={self.labels!r}>"
+
+
+class ImageAnnotation(Annotation):
+    """A label of the whole image (a frame label, no geometry), as ClearML's ``ImageAnnotation``."""
+
+    TYPE = "image"
+
+    def __init__(self, labels: Sequence[str] | None = None, confidence: float | None = None,
+                 metadata: dict | None = None, id: str | None = None) -> None:
+        super().__init__(None, id=id, labels=labels, confidence=confidence, metadata=metadata)
+
+
 class SingleFrame:
     """One image (or video frame) with its preview, masks, metadata and annotations."""
 
@@ -62,8 +100,14 @@ class SingleFrame:
 
     def add_annotation(self, poly2d_xy=None, poly3d_xyz=None, points2d_xy=None, points3d_xyz=None,
                        box2d_xywh=None, box3d_xyzwhxyzwh=None, ellipse2d_xyrrt=None, mask_rgb=None,
-                       frame_class=None, id=None, labels=None, confidence=None, metadata=None) -> dict:
-        """Add a ROI (one shape), a mask ROI (``mask_rgb``) or a frame label (``frame_class`` or labels only)."""
+                       frame_class=None, id=None, labels=None, confidence=None, metadata=None,
+                       annotation: Annotation | None = None) -> dict:
+        """Add a ROI (one shape), a mask ROI (``mask_rgb``) or a frame label (``frame_class`` or labels only);
+        or an ``Annotation`` object as it is."""
+        if annotation is not None:
+            roi = annotation.to_roi()
+            self.annotations.append(roi)
+            return roi
         try:
             poly, mask, shape = shape_to_roi(
                 box2d_xywh=box2d_xywh, poly2d_xy=poly2d_xy, points2d_xy=points2d_xy,
@@ -151,9 +195,15 @@ class FrameGroup(dict):
         self._roi_order: dict[str, int] = {}
         self._sub_meta: set[str] = set()
 
-    def add_global_annotation(self, labels=None, confidence=None, metadata=None, id=None) -> dict:
-        """A frame label of the whole group (every source). Marked in its meta, so that it reads back as
-        global in a group of one source too."""
+    def add_global_annotation(self, labels=None, confidence=None, metadata=None, id=None,
+                              annotation: Annotation | None = None) -> dict:
+        """A frame label of the whole group (every source): ``labels=...`` or ``annotation=ImageAnnotation(...)``.
+        Marked in its meta, so that it reads back as global in a group of one source too."""
+        if annotation is not None:
+            if annotation.values:
+                raise ValueError("a global annotation labels the whole group: give it no values (an ImageAnnotation)")
+            labels, confidence, metadata, id = annotation.labels, annotation.confidence, annotation.metadata, \
+                annotation.id
         roi = _roi(list(labels or []), {**(metadata or {}), GLOBAL_MARK: True}, confidence, id)
         self.global_annotations.append(roi)
         return roi

@@ -147,3 +147,89 @@ def test_uploading_a_folder_twice_registers_nothing_twice(api, tmp_path, setting
     Image.new("RGB", (8, 6), (9, 9, 9)).save(root / "a.png")
     run()
     assert version.get_frames_count() == 3 and len(list(settings.MEDIA_ROOT.rglob("*.png"))) == 3
+
+
+def test_large_calls_are_split_and_a_failed_batch_is_reported_not_fatal(api, monkeypatch):
+    import requests
+
+    from hyperdatasets.sdk import datasets as sdk_datasets
+    from hyperdatasets.sdk.client import _Client
+
+    version = DatasetVersion.create_new_dataset(dataset_name="batches")
+    client = _Client.get()
+    client.backoff = 0.01
+    real, seen = client.session.request, []
+
+    def flaky(method, url, **kwargs):
+        seen.append((method, url.rsplit("/api/", 1)[1]))
+        frames_posts = sum(1 for m, u in seen if m == "POST" and u.endswith("/frames/"))
+        if method == "POST" and url.endswith("/frames/") and frames_posts == 2:
+            raise requests.ConnectionError("connection reset by peer")  # the second batch's first try
+        if method == "PATCH" and sum(1 for m, _ in seen if m == "PATCH") == 2:
+            response = requests.Response()
+            response.status_code, response._content = 500, b'{"error": {"code": "server_error", "message": "boom"}}'
+            return response
+        return real(method, url, **kwargs)
+
+    monkeypatch.setattr(client.session, "request", flaky)
+    frames = [_frame(i) for i in range(7)]
+    assert version.add_frames(frames, batch_size=3) == []  # the dropped request was sent again
+    assert version.get_frames_count() == 7
+    assert [m for m, u in seen if u.endswith("/frames/")] == ["POST", "POST", "POST", "POST"]
+    updates = [{"id": f"f{i}", "meta": {"seen": True}} for i in range(7)]
+    failed = version.update_frames(updates, batch_size=3)
+    assert failed == updates[3:6]  # the second batch answered 500 on every try; the others were saved
+    assert [f["index"] for f in version.last_failures] == [3, 4, 5]
+    assert version.last_failures[0]["id"] == "f3" and "boom" in version.last_failures[0]["reason"]
+    assert version.get_single_frame("f6").metadata["seen"] is True
+    assert "seen" not in version.get_single_frame("f4").metadata
+    monkeypatch.setattr(sdk_datasets, "LOOKUP_BATCH", 3)
+    assert version.delete_frames([f"f{i}" for i in range(7)] + ["nope"]) == ["nope"]
+    assert sum(1 for m, u in seen if u.endswith("/frames/delete/")) == 3
+    assert version.get_frames_count() == 0
+
+
+def test_bulk_context_sends_in_order_every_n_frames_and_on_exit(api, caplog):
+    import logging
+
+    version = DatasetVersion.create_new_dataset(dataset_name="bulk")
+    version.add_frames([_frame(i) for i in range(2)])
+    log = logging.getLogger("bulk-test")
+    with caplog.at_level(logging.INFO, logger="bulk-test"), \
+            version.get_bulk_context(flush_threshold=3, log=log, allow_update=True) as bulk:
+        for i in range(2, 7):
+            bulk.add_frame(_frame(i))
+            if i == 4:
+                assert version.get_frames_count() == 5  # three operations: sent
+        bulk.update({"id": "f0", "meta": {"checked": True}})  # a merge: the rest of f0 stays
+        bulk.delete("f1")
+        bulk.delete("absent")
+        assert version.get_frames_count() == 7  # f5, f6 and the update were the next three; the deletes wait
+    assert version.get_frames_count() == 6 and bulk.missing == ["absent"]
+    assert version.get_single_frame("f0").metadata == {"camera": "front", "n": 0, "checked": True}
+    assert bulk.stats["frames"] == 6 and bulk.stats["labels"]["car"] == 6
+    assert "bulk context: add 3 frames, 0 failed" in caplog.text
+    with version.get_bulk_context(refresh_version_stats=False) as overwrite:
+        overwrite.update({"id": "f0", "sources": [{"uri": "s3://bucket/other.jpg"}]})  # no allow_update: replaced
+        overwrite.add_frame(SingleFrame(id="bad", source=None))
+    assert version.get_single_frame("f0").metadata == {} and overwrite.stats is None
+    assert [f["id"] for f in overwrite.last_failures] == ["bad"] and len(overwrite.failed) == 1
+
+
+def test_annotation_objects_and_the_clearml_calls_around_them(api):
+    from hyperdatasets.sdk import Annotation, ImageAnnotation
+
+    assert Annotation.get_type() == "roi" and ImageAnnotation.get_type() == "image"
+    version = DatasetVersion.create_new_dataset(dataset_name="annotations")
+    group = FrameGroup(id="g", left=SingleFrame(source="s3://b/l.jpg"), right=SingleFrame(source="s3://b/r.jpg"))
+    group.add_global_annotation(annotation=ImageAnnotation(labels=["night"], confidence=0.7))
+    group["left"].add_annotation(annotation=Annotation(values=[0, 0, 4, 0, 4, 4], labels=["sign"],
+                                                       metadata={"_type": "p2d"}, id="s1"))
+    with pytest.raises(ValueError, match="no values"):
+        group.add_global_annotation(annotation=Annotation(values=[1, 2], labels=["x"]))
+    assert version.add_frames([group, _frame(1)]) == []
+    assert version.commit_version()["frames"] == 2
+    read = version.get_single_frame("g")
+    assert [(r["label"], r["confidence"]) for r in read.global_annotations] == [(["night"], 0.7)]
+    assert read["left"].annotations[0]["id"] == "s1" and read["left"].annotations[0]["poly"] == [0, 0, 4, 0, 4, 4]
+    assert [f.id for f in version.get_single_frames(["f1", "nope", "g"])] == ["f1", "g"]
