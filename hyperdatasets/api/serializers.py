@@ -377,6 +377,12 @@ class UploadIn(serializers.Serializer):
     path = UploadPathField(required=False, help_text="relative path to keep, e.g. raw/cam1/a.jpg")
 
 
+class FrameLinksOut(serializers.Serializer):
+    frame_id = serializers.CharField()
+    links = serializers.DictField(child=serializers.URLField(allow_null=True),
+                                  help_text="file URI -> download URL, or null when the server does not serve it")
+
+
 class UploadOut(serializers.Serializer):
     uri = serializers.CharField()
     content_type = serializers.CharField(allow_null=True)

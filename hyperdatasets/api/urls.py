@@ -51,6 +51,8 @@ urlpatterns = [
          name="api-frame"),
     path("versions/<uuid:version_id>/frame-history/<path:frame_id>/", frames.VersionFrameHistoryView.as_view(),
          name="api-frame-history"),
+    path("versions/<uuid:version_id>/frame-links/<path:frame_id>/", frames.VersionFrameLinksView.as_view(),
+         name="api-frame-links"),
     path("versions/<uuid:version_id>/stats/", frames.VersionStatsView.as_view(), name="api-version-stats"),
     path("versions/<uuid:version_id>/diff/", frames.VersionDiffView.as_view(), name="api-version-diff"),
 ]

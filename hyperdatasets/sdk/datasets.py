@@ -412,7 +412,7 @@ class DatasetVersion:
         if self is None:
             self = cls.get_version(dataset_name=dataset_name, dataset_id=dataset_id, version_name=version_name,
                                    version_id=version_id, dataset_project=dataset_project)
-        return frame_from_api(_client().get_json(f"/api/versions/{self.id}/frame/{_frame_segment(frame_id)}/"))
+        return frame_from_api(_client().get_json(f"/api/versions/{self.id}/frame/{_frame_segment(frame_id)}/"), self.id)
 
     def get_frames(self, frame_ids: list[str]) -> dict[str, SingleFrame | FrameGroup]:
         """The frames with these ids that the version holds (a call per 10,000 ids, the server's bound)."""
@@ -421,7 +421,7 @@ class DatasetVersion:
         for start in range(0, len(ids), LOOKUP_BATCH):
             found = _client().send_json("POST", f"/api/versions/{self.id}/frames/lookup/",
                                         {"frame_ids": ids[start:start + LOOKUP_BATCH]})
-            frames.update((fid, frame_from_api(doc)) for fid, doc in found["frames"].items())
+            frames.update((fid, frame_from_api(doc, self.id)) for fid, doc in found["frames"].items())
         return frames
 
     def iterate_frame_documents(self, page_size: int = 500, label: str | None = None) -> Iterator[dict]:
@@ -437,7 +437,7 @@ class DatasetVersion:
     def iterate_frames(self, page_size: int = 500, label: str | None = None) -> Iterator[SingleFrame | FrameGroup]:
         """Every frame as a SingleFrame or FrameGroup, paged under the hood."""
         for document in self.iterate_frame_documents(page_size=page_size, label=label):
-            yield frame_from_api(document)
+            yield frame_from_api(document, self.id)
 
     __iter__ = iterate_frames
 

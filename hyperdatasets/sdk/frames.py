@@ -89,6 +89,61 @@ class SingleFrame:
         # mask's content type and size, the source's own timestamp) are written back from it unchanged.
         self._stored_source: dict | None = None
         self._stored_timestamp: int | None = None
+        self._origin: tuple[str, str] | None = None  # (version id, frame id) it was read from
+        self._links: dict = {}  # {"links": {uri: url}} once asked; shared by the members of a group
+
+    # --- local copies (hyperdatasets.sdk.cache) ---------------------------------------------------------
+
+    def _server_link(self, uri: str) -> str | None:
+        if self._origin is None:
+            return None
+        if "links" not in self._links:
+            from hyperdatasets.sdk.client import _Client
+            from hyperdatasets.sdk.datasets import _frame_segment
+
+            version_id, frame_id = self._origin
+            self._links["links"] = _Client.get().get_json(
+                f"/api/versions/{version_id}/frame-links/{_frame_segment(frame_id)}/")["links"]
+        return self._links["links"].get(uri)
+
+    def _local(self, uri: str | None, content_hash: str | None, raise_on_error: bool, force_download: bool):
+        from hyperdatasets.sdk.cache import local_copy
+        from hyperdatasets.sdk.client import _Client
+
+        if not uri:
+            if raise_on_error:
+                raise ValueError("the frame names no such file")
+            return None
+        try:
+            client = _Client.get() if self._origin is not None else None
+            return str(local_copy(uri, content_hash, link=lambda: self._server_link(uri),
+                                  session=client.session if client else None,
+                                  server_url=client.url if client else None, force_download=force_download))
+        except Exception as exc:  # noqa: BLE001 - ClearML: None and a warning unless raise_on_error
+            if raise_on_error:
+                raise
+            import warnings
+
+            warnings.warn(f"could not fetch {uri}: {exc}", stacklevel=3)
+            return None
+
+    def get_local_source(self, raise_on_error: bool = False, force_download: bool = False) -> str | None:
+        """A local copy of the source (kept in the cache folder: see ``hyperdatasets.sdk.cache``); None, with a
+        warning, when it cannot be fetched (unless ``raise_on_error``)."""
+        return self._local(self.source, self.source_meta.get("hash"), raise_on_error, force_download)
+
+    def get_local_preview_source(self, raise_on_error: bool = False, force_download: bool = False) -> str | None:
+        return self._local(self.preview_uri, None, raise_on_error, force_download)
+
+    def get_local_mask_source(self, mask_id: str | None = None, raise_on_error: bool = False,
+                              force_download: bool = False) -> str | None:
+        """A local copy of a mask: ``mask_id``, or the first."""
+        uri = self.masks_source.get(mask_id) if mask_id is not None else self.mask_source
+        return self._local(uri, None, raise_on_error, force_download)
+
+    def get_local_mask_sources(self, raise_on_error: bool = False, force_download: bool = False) -> dict:
+        return {mask_id: self._local(uri, None, raise_on_error, force_download)
+                for mask_id, uri in self.masks_source.items()}
 
     @property
     def meta(self) -> dict:
@@ -195,6 +250,18 @@ class FrameGroup(dict):
         self._roi_order: dict[str, int] = {}
         self._sub_meta: set[str] = set()
 
+    def get_local_sources(self, raise_on_error: bool = False, force_download: bool = False) -> dict:
+        """Local copies of every member's source, by name."""
+        return {name: single.get_local_source(raise_on_error, force_download) for name, single in self.items()}
+
+    def get_local_preview_sources(self, raise_on_error: bool = False, force_download: bool = False) -> dict:
+        return {name: single.get_local_preview_source(raise_on_error, force_download)
+                for name, single in self.items()}
+
+    def get_local_mask_sources(self, raise_on_error: bool = False, force_download: bool = False) -> dict:
+        """Local copies of every member's masks: ``{name: {mask id: path}}``."""
+        return {name: single.get_local_mask_sources(raise_on_error, force_download) for name, single in self.items()}
+
     def add_global_annotation(self, labels=None, confidence=None, metadata=None, id=None,
                               annotation: Annotation | None = None) -> dict:
         """A frame label of the whole group (every source): ``labels=...`` or ``annotation=ImageAnnotation(...)``.
@@ -239,9 +306,19 @@ def _without_sources(roi: dict) -> dict:
     return {k: v for k, v in roi.items() if k != "sources"}
 
 
-def frame_from_api(frame: dict) -> SingleFrame | FrameGroup:
+def frame_from_api(frame: dict, version_id: str | None = None) -> SingleFrame | FrameGroup:
     """A stored frame as a SingleFrame (one source, named ``default``) or a FrameGroup. Every field is kept:
-    written back unchanged, the frame is stored unchanged."""
+    written back unchanged, the frame is stored unchanged. ``version_id``: the version it was read from (the
+    server gives links to its files there)."""
+    read = _read_frame(frame)
+    if version_id is not None and isinstance(frame.get("id"), str):
+        box: dict = {}  # the members of a group share one request for the frame's links
+        for single in (read.values() if isinstance(read, FrameGroup) else [read]):
+            single._origin, single._links = (str(version_id), frame["id"]), box
+    return read
+
+
+def _read_frame(frame: dict) -> SingleFrame | FrameGroup:
     sources = frame.get("sources") or []
     rois = frame.get("rois") or []
     if len(sources) == 1 and sources[0].get("id") == DEFAULT_SOURCE:

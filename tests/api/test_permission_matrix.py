@@ -83,6 +83,7 @@ MATRIX = {
     ("api-frame", "GET"): (Need.READ, "", None),
     ("api-frame", "PUT"): (Need.WRITE, "", frame("a", labels=[["edited"]])),
     ("api-frame-history", "GET"): (Need.READ, "", None),
+    ("api-frame-links", "GET"): (Need.READ, "", None),
     ("api-version-stats", "GET"): (Need.READ, "", None),
     ("api-version-diff", "GET"): (Need.READ, "?other={published}", None),
     ("api-deletion-jobs", "GET"): (Need.SIGNED_IN, "", None),

@@ -199,3 +199,32 @@ def test_s3_frames_without_credentials_or_with_bad_buckets_never_break_pages(cli
     assert writer_page.get(f"/versions/{head.pk}/").status_code == 200
     assert "169.254.169.254" not in asked and "169.254.170.2" not in asked
     assert s3._session_client.cache_info().currsize <= 2  # one client per store and credentials, not per image
+
+
+def test_frame_links_for_api_tokens_are_bound_to_their_user(clients, people, dataset, make_client):
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    head = version_head(dataset)
+    uri = _upload(clients["write"], dataset, "a.png", _png())
+    _add(clients["write"], head, [frame("a", uri=uri), frame("b", uri="file:///etc/passwd"),
+                                  frame("c", uri="s3://unregistered/x.png")])
+    links = clients["read"].get(f"/api/versions/{head.pk}/frame-links/a/").json()["links"]
+    [link] = links.values()
+    assert link.startswith("http://testserver/files/")
+    assert clients["read"].get(f"/api/versions/{head.pk}/frame-links/b/").json()["links"] == {"file:///etc/passwd": None}
+    assert clients["read"].get(f"/api/versions/{head.pk}/frame-links/c/").json()["links"] == {
+        "s3://unregistered/x.png": None}
+    assert clients["outsider"].get(f"/api/versions/{head.pk}/frame-links/a/").status_code == 404
+    path = link[len("http://testserver"):]
+
+    def fetch(token_of=None, key=None):
+        key = key or Token.objects.get_or_create(user=people[token_of])[0].key
+        return Client().get(path, HTTP_AUTHORIZATION=f"Token {key}")
+
+    answer = fetch("reader")
+    assert answer.status_code == 200 and b"".join(answer.streaming_content) == _png()
+    assert answer["Content-Security-Policy"] == FILE_CSP
+    assert fetch("writer").status_code == 404  # a link made for the reader
+    assert fetch(key="0" * 40).status_code == 404  # a bad token: no sign-in page to follow
+    assert Client().get(path).status_code == 302  # no credentials at all: to the sign-in page

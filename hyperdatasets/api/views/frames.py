@@ -27,6 +27,7 @@ from hyperdatasets.selectors.frames import (
     versions_diff,
 )
 from hyperdatasets.services.frames import frames_delete, frames_update, frames_upsert
+from hyperdatasets.storage.serving import FileLinks
 
 
 def _list_field(request, name: str) -> list:
@@ -156,6 +157,36 @@ class VersionFrameDetailView(APIView):
         version = version_for(request, version_id, "frames.change")
         saved = frame_save(version, frame_id, request.data, if_match=_if_match(request), user=request.user)
         return Response(saved.frame, headers={"ETag": _etag(saved.edit.revision)})
+
+
+def _file_uris(frame: dict) -> list[str]:
+    """Every file a frame names: its sources, their previews and masks, in order."""
+    uris: list[str] = []
+    for source in frame.get("sources") or []:
+        uris.append(source.get("uri"))
+        uris.append((source.get("preview") or {}).get("uri"))
+        uris += [mask.get("uri") for mask in source.get("masks") or []]
+    return list(dict.fromkeys(uri for uri in uris if isinstance(uri, str) and uri))
+
+
+class VersionFrameLinksView(APIView):
+    @extend_schema(responses=s.FrameLinksOut,
+                   description="A download link for every file the frame names (sources, previews, masks), as "
+                               "pages get them: the dataset's own uploads and files in registered storage "
+                               "locations through links made for the caller (presigned for object stores, "
+                               "valid HYPERDATASETS_SIGNED_URL_SECONDS), https:// URLs as they are; null for a "
+                               "file the server does not serve.")
+    def get(self, request, version_id, frame_id):
+        version = version_for(request, version_id, "frames.view")
+        found = frame_with_revision(version, frame_id)
+        if found is None:
+            raise NotFound(f"frame {frame_id!r} does not exist in version {version.name!r}")
+        links = FileLinks(request.user, version.dataset)
+        answer = {}
+        for uri in _file_uris(found[0]):
+            url = links.url(uri)
+            answer[uri] = request.build_absolute_uri(url) if url is not None else None
+        return Response({"frame_id": frame_id, "links": answer})
 
 
 class VersionFrameHistoryView(APIView):
