@@ -98,8 +98,9 @@ class Dataset:
             if not projects:
                 return []
             params["project"] = projects[0]["id"]
-        found = [cls(d) for d in _client().pages("/api/datasets/", **params)]
-        return [d for d in found if set(tags or []) <= set(d.tags)]
+        if tags:
+            params["tag"] = list(tags)  # the server keeps the datasets holding every one
+        return [cls(d) for d in _client().pages("/api/datasets/", **params)]
 
     @classmethod
     def delete(cls, dataset_id: str | None = None, dataset_name: str | None = None,
@@ -211,6 +212,12 @@ class DatasetVersion:
         return Dataset.get(dataset_id=self.dataset_id)
 
     # --- creating and finding -----------------------------------------------------------------------------
+
+    @staticmethod
+    def get_datasets(dataset_project: str | None = None, tags: list[str] | None = None,
+                     partial_name: str | None = None) -> list[Dataset]:
+        """The datasets you can see (as ``Dataset.list``): of a project, holding every one of ``tags``."""
+        return Dataset.list(dataset_project=dataset_project, tags=tags, partial_name=partial_name)
 
     @classmethod
     def create_new_dataset(cls, dataset_name: str, dataset_project: str | None = None, tags: list[str] | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from django.db.models import (
     Case,
@@ -82,13 +83,14 @@ def dataset_get(
     return candidates[0]
 
 
-def dataset_list(*, project: Project | None = None, tag: str | None = None,
+def dataset_list(*, project: Project | None = None, tag: str | None = None, tags: Sequence[str] = (),
                  name: str | None = None) -> QuerySet[Dataset]:
+    """Datasets, optionally of a project, holding ``tag`` and every one of ``tags``, named with ``name``."""
     datasets = Dataset.objects.select_related("project").prefetch_related("tags")
     if project is not None:
         datasets = datasets.filter(project=project)
-    if tag is not None:
-        datasets = datasets.filter(tags__name=tag)
+    for wanted in dict.fromkeys([*([tag] if tag is not None else []), *tags]):
+        datasets = datasets.filter(tags__name=wanted)
     if name is not None:
         datasets = datasets.filter(name__icontains=name)
     return datasets.order_by("name", "id")

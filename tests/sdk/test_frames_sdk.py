@@ -233,3 +233,19 @@ def test_annotation_objects_and_the_clearml_calls_around_them(api):
     assert [(r["label"], r["confidence"]) for r in read.global_annotations] == [(["night"], 0.7)]
     assert read["left"].annotations[0]["id"] == "s1" and read["left"].annotations[0]["poly"] == [0, 0, 4, 0, 4, 4]
     assert [f.id for f in version.get_single_frames(["f1", "nope", "g"])] == ["f1", "g"]
+
+
+def test_datasets_are_filtered_by_every_tag_on_the_server(api, monkeypatch):
+    from hyperdatasets.sdk.client import _Client
+
+    for name, tags in (("a", ["coco", "cars"]), ("b", ["coco"]), ("c", ["cars"])):
+        Dataset.create(dataset_name=f"tagged-{name}", tags=tags)
+    asked = []
+    session = _Client.get().session
+    real = session.request
+    monkeypatch.setattr(session, "request", lambda method, url, **kw: asked.append(kw.get("params")) or
+                        real(method, url, **kw))
+    assert [d.name for d in Dataset.list(tags=["coco", "cars"])] == ["tagged-a"]
+    assert asked == [{"tag": ["coco", "cars"]}]
+    assert [d.name for d in Dataset.list(tags=["coco"])] == ["tagged-a", "tagged-b"]
+    assert [d.name for d in DatasetVersion.get_datasets(tags=["cars"])] == ["tagged-a", "tagged-c"]

@@ -47,7 +47,8 @@ def _create_kwargs(request, data: dict) -> dict:
 
 LIST_FILTERS = [
     OpenApiParameter("project", OpenApiTypes.UUID, description="project id"),
-    OpenApiParameter("tag", s.TEXT_PARAMETER),
+    OpenApiParameter("tag", {"type": "array", "items": s.TEXT_PARAMETER}, explode=True,
+                     description="a tag the datasets hold; repeated, every one of them"),
     OpenApiParameter("name", s.TEXT_PARAMETER, description="part of the name"),
     OpenApiParameter("is_example", bool),
 ]
@@ -62,7 +63,8 @@ class DatasetListView(APIView):
             project = visible_projects(request.user).filter(pk=parse_uuid("project", params["project"])).first()
             if project is None:
                 raise NotFound(f"project {params['project']} does not exist")
-        datasets = dataset_list(project=project, tag=params.get("tag") or None, name=params.get("name") or None)
+        datasets = dataset_list(project=project, tags=[t for t in params.getlist("tag") if t],
+                                name=params.get("name") or None)
         datasets = datasets.filter(pk__in=visible_datasets(request.user).values("pk"))
         if "is_example" in params:
             datasets = datasets.filter(is_example=query_bool(request, "is_example"))
