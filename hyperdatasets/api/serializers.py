@@ -232,6 +232,7 @@ class VersionOut(serializers.Serializer):
     status = serializers.ChoiceField(choices=VersionStatus.values)
     parent_ids = serializers.SerializerMethodField()
     metadata = serializers.DictField()
+    tags = serializers.ListField(child=serializers.CharField())
     comment = serializers.CharField()
     depth = serializers.IntegerField()
     frame_count = serializers.IntegerField()

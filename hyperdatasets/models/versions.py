@@ -21,6 +21,8 @@ class DatasetVersion(models.Model):
     name = models.CharField(max_length=255)
     status = models.CharField(max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
     metadata = models.JSONField(default=dict, blank=True)
+    # Ordered, each once (services.tags); set on a Draft and kept, like the rest of it, once published.
+    tags = models.JSONField(default=list, blank=True)
     comment = models.TextField(blank=True, default="")
     # Creation order inside the dataset: the tie-breaker for "newest".
     number = models.PositiveIntegerField()

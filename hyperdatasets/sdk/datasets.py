@@ -203,6 +203,7 @@ class DatasetVersion:
     status = property(lambda self: self._data["status"])
     parents = property(lambda self: list(self._data["parent_ids"]))
     comment = property(lambda self: self._data["comment"])
+    tags = property(lambda self: list(self._data.get("tags", [])))
     dataset_id = property(lambda self: self._data["dataset_id"])
     is_published = property(lambda self: self._data["status"] == "published")
     is_draft = property(lambda self: self._data["status"] == "draft")
@@ -453,6 +454,15 @@ class DatasetVersion:
 
     def get_statistics(self) -> dict:
         return _client().get_json(f"/api/versions/{self.id}/stats/")
+
+    def add_tags(self, tags: list[str]) -> list[str]:
+        """Tag a Draft version (ordered, each once); returns its tags."""
+        self._data = _client().send_json("POST", f"/api/versions/{self.id}/tags/add/", {"tags": list(tags)})
+        return self.tags
+
+    def remove_tags(self, tags: list[str]) -> list[str]:
+        self._data = _client().send_json("POST", f"/api/versions/{self.id}/tags/remove/", {"tags": list(tags)})
+        return self.tags
 
     def get_bulk_context(self, flush_threshold: int | None = None, log: Any = None, refresh_version_stats: bool = True,
                          auto_upload_destination: str | None = None, local_dataset_root_path: str | None = None,

@@ -1,12 +1,14 @@
-"""Dataset tags: ordered, each once; adding and removing are idempotent."""
+"""Dataset and version tags: ordered, each once; adding and removing are idempotent. A version's tags are
+part of it: changed on a Draft, kept as they are once it is published."""
 
 from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Max
 
-from hyperdatasets.models import Dataset, DatasetTag
+from hyperdatasets.models import Dataset, DatasetTag, DatasetVersion
 from hyperdatasets.services.locks import dataset_touch
+from hyperdatasets.services.versions import version_lock, version_refuse_if_published
 from hyperdatasets.validation import clean_tags
 
 
@@ -49,3 +51,25 @@ def dataset_tags_set(dataset: Dataset, tags: list[str] | None) -> list[str]:
 
 def dataset_tags_get(dataset: Dataset) -> list[str]:
     return list(DatasetTag.objects.filter(dataset=dataset).order_by("position").values_list("name", flat=True))
+
+
+def _version_tags_change(version: DatasetVersion, change, action: str) -> list[str]:
+    with transaction.atomic():
+        current = version_lock(version)
+        version_refuse_if_published(current, action)
+        tags = change(list(current.tags))
+        if tags != current.tags:
+            current.tags = tags
+            current.save(update_fields=["tags"])
+            dataset_touch(current.dataset)
+    return tags
+
+
+def version_tags_add(version: DatasetVersion, tags: list[str] | None) -> list[str]:
+    new_tags = clean_tags(tags)
+    return _version_tags_change(version, lambda held: held + [t for t in new_tags if t not in held], "tag it")
+
+
+def version_tags_remove(version: DatasetVersion, tags: list[str] | None) -> list[str]:
+    gone = set(clean_tags(tags))
+    return _version_tags_change(version, lambda held: [t for t in held if t not in gone], "untag it")

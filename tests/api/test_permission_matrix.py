@@ -83,6 +83,8 @@ MATRIX = {
     ("api-frame", "GET"): (Need.READ, "", None),
     ("api-frame", "PUT"): (Need.WRITE, "", frame("a", labels=[["edited"]])),
     ("api-frame-history", "GET"): (Need.READ, "", None),
+    ("api-version-tags-add", "POST"): (Need.WRITE, "", {"tags": ["t"]}),
+    ("api-version-tags-remove", "POST"): (Need.WRITE, "", {"tags": ["t"]}),
     ("api-frame-links", "GET"): (Need.READ, "", None),
     ("api-version-stats", "GET"): (Need.READ, "", None),
     ("api-version-diff", "GET"): (Need.READ, "?other={published}", None),

@@ -91,3 +91,20 @@ def test_rename_and_delete_draft(clients, dataset):
                         format="json").json()["name"] == "tmp2"
     assert client.delete(f"/api/versions/{version['id']}/").status_code == 204
     assert client.get(f"/api/versions/{version['id']}/").status_code == 404
+
+
+def test_version_tags_are_ordered_idempotent_and_frozen_when_published(clients, dataset):
+    client = clients["write"]
+    head = client.get(f"/api/datasets/{dataset.pk}/head/").json()
+    assert head["tags"] == []
+    url = f"/api/versions/{head['id']}/tags/"
+    assert client.post(url + "add/", {"tags": ["train", "night"]}, format="json").json()["tags"] == ["train", "night"]
+    again = client.post(url + "add/", {"tags": ["night", "v2"]}, format="json")
+    assert again.json()["tags"] == ["train", "night", "v2"]
+    assert client.post(url + "remove/", {"tags": ["night", "absent"]}, format="json").json()["tags"] == ["train", "v2"]
+    assert client.post(url + "add/", {"tags": [""]}, format="json").status_code == 400
+    assert clients["read"].post(url + "add/", {"tags": ["x"]}, format="json").status_code == 403
+    assert client.post(f"/api/versions/{head['id']}/publish/", {}, format="json").status_code == 200
+    refused = client.post(url + "add/", {"tags": ["later"]}, format="json")
+    assert refused.status_code == 409 and "Published and read-only" in refused.json()["error"]["message"]
+    assert client.get(f"/api/versions/{head['id']}/").json()["tags"] == ["train", "v2"]

@@ -249,3 +249,12 @@ def test_datasets_are_filtered_by_every_tag_on_the_server(api, monkeypatch):
     assert asked == [{"tag": ["coco", "cars"]}]
     assert [d.name for d in Dataset.list(tags=["coco"])] == ["tagged-a", "tagged-b"]
     assert [d.name for d in DatasetVersion.get_datasets(tags=["cars"])] == ["tagged-a", "tagged-c"]
+
+
+def test_version_tags_through_the_sdk(api):
+    version = DatasetVersion.create_new_dataset(dataset_name="version-tags")
+    assert version.add_tags(["a", "b"]) == ["a", "b"] and version.remove_tags(["a"]) == ["b"]
+    assert DatasetVersion.get_current(dataset_name="version-tags").tags == ["b"]
+    version.publish_version()
+    with pytest.raises(ValueError, match="Published and read-only"):
+        version.add_tags(["c"])

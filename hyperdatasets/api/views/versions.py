@@ -17,6 +17,7 @@ from hyperdatasets.exceptions import NotFound
 from hyperdatasets.models import DatasetVersion
 from hyperdatasets.selectors.versions import version_get, version_head, version_list
 from hyperdatasets.services.snapshots import snapshot_create
+from hyperdatasets.services.tags import version_tags_add, version_tags_remove
 from hyperdatasets.services.versions import (
     version_create,
     version_delete,
@@ -106,6 +107,25 @@ class VersionPublishView(APIView):
     def post(self, request, version_id):
         version = version_publish(version_for(request, version_id, "version.publish"))
         return Response(_version_out(version.pk))
+
+
+class _VersionTagsView(APIView):
+    change_tags = None  # the tags service this endpoint runs
+
+    @extend_schema(request=s.TagsIn, responses=s.VersionOut,
+                   description="A Draft version's tags (ordered, each once; idempotent); 409 on a Published one.")
+    def post(self, request, version_id):
+        version = version_for(request, version_id, "version.change")
+        type(self).change_tags(version, parsed(s.TagsIn, request.data)["tags"])
+        return Response(_version_out(version.pk))
+
+
+class VersionTagsAddView(_VersionTagsView):
+    change_tags = version_tags_add
+
+
+class VersionTagsRemoveView(_VersionTagsView):
+    change_tags = version_tags_remove
 
 
 class VersionMetadataView(APIView):
