@@ -134,6 +134,8 @@ class FrameDocument(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     rois: Annotated[list[Roi], Meta(max_length=MAX_ROIS)] | None = None
     meta: JsonObject | None = None
     meta_blob: JsonObject | None = None
+    # Free text kept with the frame as it is (ClearML's frame ``blob``); absent unless given.
+    blob: Annotated[str, Meta(max_length=MAX_META_BLOB_BYTES)] | None | UnsetType = UNSET
     context_id: Annotated[str, Meta(max_length=MAX_URI_LENGTH)] | None = None
     timestamp: Timestamp | None = None
     # Returned with every frame and ignored on the way back in, so a fetched frame can be written again.
@@ -287,6 +289,8 @@ def frame_clean(frame: Any) -> CleanFrame:
         meta = doc.meta = {}
     if doc.meta_blob is None:
         doc.meta_blob = {}
+    if doc.blob is None:
+        doc.blob = UNSET
     encoded = _encode(doc)
     content_types = [s.content_type or "unknown" for s in sources]
     return CleanFrame(doc.id, doc.context_id, doc.timestamp, encoded, _ENCODER.encode(meta), len(rois),

@@ -221,3 +221,12 @@ def test_roi_ids_are_unique_within_a_frame():
     assert generated.value.field == "rois[1].id" and "roi-<index>" in generated.value.reason
     clean = _clean({"sources": [{"uri": "s3://b/a.jpg"}], "rois": [{**box, "id": "roi-5"}, box, box]})
     assert [r["id"] for r in clean.document["rois"]] == ["roi-5", "roi-1", "roi-2"]
+
+
+def test_blob_is_kept_as_given_and_absent_unless_given():
+    assert "blob" not in _clean({"sources": [{"uri": "s3://b/a.jpg"}]}).document
+    assert "blob" not in _clean({"sources": [{"uri": "s3://b/a.jpg"}], "blob": None}).document
+    assert _clean({"sources": [{"uri": "s3://b/a.jpg"}], "blob": "raw ✓ text"}).document["blob"] == "raw ✓ text"
+    with pytest.raises(FrameError) as refused:
+        _clean({"sources": [{"uri": "s3://b/a.jpg"}], "blob": 3})
+    assert refused.value.field == "blob"

@@ -67,8 +67,9 @@ class SingleFrame:
                  masks_source: dict[str, str] | Sequence[str] | str | None = None,
                  mask_source: str | None = None, annotations: list[dict] | None = None,
                  content_type: str | None = None, meta_blob: dict | None = None,
-                 source_meta: dict | None = None) -> None:
+                 source_meta: dict | None = None, blob: str | None = None) -> None:
         self.id = id
+        self.blob = blob  # free text kept with the frame
         self.source = source
         self.width, self.height, self.timestamp = width, height, timestamp
         self.preview_uri = preview_uri
@@ -208,7 +209,7 @@ class SingleFrame:
                                  "meta": self.metadata}
         if self.meta_blob:
             frame["meta_blob"] = self.meta_blob
-        for key in ("id", "context_id", "timestamp"):
+        for key in ("id", "context_id", "timestamp", "blob"):
             if getattr(self, key) is not None:
                 frame[key] = getattr(self, key)
         return frame
@@ -237,8 +238,10 @@ class FrameGroup(dict):
     """
 
     def __init__(self, *args, id: str | None = None, metadata: dict | None = None, context_id: str | None = None,
-                 timestamp: int | None = None, meta_blob: dict | None = None, **frames: SingleFrame) -> None:
+                 timestamp: int | None = None, meta_blob: dict | None = None, blob: str | None = None,
+                 **frames: SingleFrame) -> None:
         super().__init__(*args, **frames)
+        self.blob = blob
         self.id, self.metadata, self.context_id, self.timestamp = id, dict(metadata or {}), context_id, timestamp
         self.meta_blob = dict(meta_blob or {})
         self.global_annotations: list[dict] = []
@@ -294,6 +297,8 @@ class FrameGroup(dict):
         frame: dict[str, Any] = {"sources": sources, "rois": rois, "meta": meta}
         if self.meta_blob:
             frame["meta_blob"] = self.meta_blob
+        if self.blob is not None:
+            frame["blob"] = self.blob
         frame_id = self.id or first.id
         for key, value in (("id", frame_id), ("context_id", self.context_id or first.context_id),
                            ("timestamp", self.timestamp if self.timestamp is not None else first.timestamp)):
@@ -324,6 +329,7 @@ def _read_frame(frame: dict) -> SingleFrame | FrameGroup:
     if len(sources) == 1 and sources[0].get("id") == DEFAULT_SOURCE:
         single = SingleFrame._from_source(frame, sources[0], rois, frame.get("meta"))
         single.meta_blob = dict(frame.get("meta_blob") or {})
+        single.blob = frame.get("blob")
         single.saved_in_version = frame.get("saved_in_version")
         return single
     names = [source["id"] for source in sources]
@@ -331,7 +337,7 @@ def _read_frame(frame: dict) -> SingleFrame | FrameGroup:
     sub_meta = {name for name in names if isinstance(meta.get(name), dict)}
     group = FrameGroup(id=frame.get("id"), metadata={k: v for k, v in meta.items() if k not in sub_meta},
                        context_id=frame.get("context_id"), timestamp=frame.get("timestamp"),
-                       meta_blob=frame.get("meta_blob"))
+                       meta_blob=frame.get("meta_blob"), blob=frame.get("blob"))
     group._sub_meta = sub_meta
     # A frame the server could not decode comes with its id and the reason, and nothing else.
     group.unreadable = frame.get("unreadable")

@@ -108,7 +108,7 @@ def frame_document(draw) -> dict:
     if len(sources) > 1 and draw(st.booleans()):  # a group's per-source meta, one entry possibly empty
         meta[sources[0]["id"]] = draw(OBJECTS)
     for key, value in (("meta", meta), ("meta_blob", draw(OBJECTS)),
-                       ("context_id", draw(TEXT)), ("timestamp", draw(st.integers(0, 2**40)))):
+                       ("context_id", draw(TEXT)), ("timestamp", draw(st.integers(0, 2**40))), ("blob", draw(TEXT))):
         if draw(st.booleans()):
             doc[key] = value
     return doc
