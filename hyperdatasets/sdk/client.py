@@ -107,7 +107,8 @@ class _Client:
 
     def request(self, method: str, path: str, *, json_body: Any = None, json_bytes: bytes | None = None,
                 params: dict | None = None, files: dict | None = None, data: dict | None = None,
-                stream: bool = False, gzip_body: bool = False, retry: bool | None = None) -> requests.Response:
+                stream: bool = False, gzip_body: bool = False, retry: bool | None = None,
+                attempts: int | None = None) -> requests.Response:
         """``json_body`` is encoded here; ``json_bytes`` is a body the caller encoded already."""
         retry = method in IDEMPOTENT if retry is None else retry
         headers = {}
@@ -128,10 +129,10 @@ class _Client:
                 response = self.session.request(method, url, data=body if body is not None else data, params=params,
                                                 files=files, headers=headers, stream=stream, timeout=(10, 600))
             except requests.ConnectionError as exc:
-                if not retry or attempt >= self.retries:
+                if not retry or attempt >= (attempts or self.retries):
                     raise ServerError(f"cannot reach {self.url}: {exc}") from None
             else:
-                if not (retry and response.status_code in RETRY_STATUSES and attempt < self.retries):
+                if not (retry and response.status_code in RETRY_STATUSES and attempt < (attempts or self.retries)):
                     _raise_for(response)
                     return response
                 delay = float(response.headers.get("Retry-After") or 0)

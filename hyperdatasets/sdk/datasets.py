@@ -314,11 +314,13 @@ class DatasetVersion:
     # --- frames -------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _batches(encoded: list[bytes], batch_size: int) -> Iterator[list[int]]:
-        """Indexes of the encoded frames, at most ``batch_size`` frames and MAX_BATCH_BYTES of JSON a batch."""
+    def _batches(encoded: list[bytes], batch_size: int, max_bytes: int | None = None) -> Iterator[list[int]]:
+        """Indexes of the encoded frames, at most ``batch_size`` frames and ``max_bytes`` (MAX_BATCH_BYTES) of
+        JSON a batch."""
+        max_bytes = max_bytes or MAX_BATCH_BYTES
         batch, size = [], 0
         for index, frame in enumerate(encoded):
-            if batch and (len(batch) >= batch_size or size + len(frame) > MAX_BATCH_BYTES):
+            if batch and (len(batch) >= batch_size or size + len(frame) > max_bytes):
                 yield batch
                 batch, size = [], 0
             batch.append(index)
@@ -326,7 +328,7 @@ class DatasetVersion:
         if batch:
             yield batch
 
-    def _upload_local(self, frame: dict, destination: str, root: str | None) -> None:
+    def _upload_local(self, frame: dict, destination: str, root: str | None, attempts: int | None = None) -> None:
         for source in frame.get("sources", []):
             for holder, key, kind in [(source, "uri", "source"), (source.get("preview") or {}, "uri", "preview"),
                                       *((m, "uri", "mask") for m in source.get("masks", []))]:
@@ -341,24 +343,33 @@ class DatasetVersion:
                 with open(local, "rb") as handle:
                     uploaded = _client().request("POST", f"/api/datasets/{self.dataset_id}/uploads/",
                                                  files={"file": (local.name, handle)},
-                                                 data={"kind": kind, "path": path}, retry=True).json()
+                                                 data={"kind": kind, "path": path}, retry=True,
+                                                 attempts=attempts).json()
                 holder[key] = uploaded["uri"]
                 if kind == "source":  # as ClearML keeps it: the content's hash in the source's meta
                     source["meta"] = {**(source.get("meta") or {}), "hash": uploaded["hash"]}
 
     def add_frames(self, frames: Iterable[SingleFrame | FrameGroup | dict], auto_upload_destination: str | None = None,
                    local_dataset_root_path: str | None = None, batch_size: int = 10_000,
-                   show_progress: bool = False) -> list:
+                   show_progress: bool = False, upload_retries: int = 5, max_request_size_mb: float | None = None
+                   ) -> list:
         """Add (or replace) frames; returns the frames that failed. Each failure (index in ``frames``, id, field,
         reason) is in ``last_failures``, and set as ``failure`` on failed SingleFrame and FrameGroup objects.
         Local files are uploaded when ``auto_upload_destination`` is given, keeping their paths relative to
-        ``local_dataset_root_path``."""
+        ``local_dataset_root_path``, each tried up to ``upload_retries`` times. A request holds at most
+        ``batch_size`` frames and ``max_request_size_mb`` of JSON (default 8 MB, half the server's bound)."""
+        if upload_retries < 1:
+            raise ValueError("upload_retries must be at least 1")
+        max_bytes = int(max_request_size_mb * 2**20) if max_request_size_mb is not None else None
+        if max_bytes is not None and max_bytes < 1:
+            raise ValueError("max_request_size_mb must be positive")
         originals = list(frames)
         documents = [frame_to_api(f) for f in originals]
         if auto_upload_destination is not None:
             for document in documents:
-                self._upload_local(document, auto_upload_destination, local_dataset_root_path)
-        return self._send_frames("POST", originals, documents, batch_size, show_progress, "adding frames")
+                self._upload_local(document, auto_upload_destination, local_dataset_root_path, upload_retries)
+        return self._send_frames("POST", originals, documents, batch_size, show_progress, "adding frames",
+                                 max_bytes)
 
     def update_frames(self, frames: Iterable[SingleFrame | FrameGroup | dict], batch_size: int = 10_000) -> list:
         """Merge changes into existing frames; returns the frames that failed (details in ``last_failures``)."""
@@ -366,7 +377,7 @@ class DatasetVersion:
         return self._send_frames("PATCH", originals, [frame_to_api(f) for f in originals], batch_size, False, "")
 
     def _send_frames(self, method: str, originals: list, documents: list[dict], batch_size: int,
-                     show_progress: bool, description: str) -> list:
+                     show_progress: bool, description: str, max_bytes: int | None = None) -> list:
         """Send frames in batches under the server's bounds. Adding and merging are safe to retry (frames are
         replaced by id, and an id is given or follows from the first source's URI), so a batch whose request
         fails is retried; one that still fails, or that the server refuses as a whole (e.g. too large), is
@@ -377,7 +388,7 @@ class DatasetVersion:
         bar = _progress(show_progress, len(documents), description)
         encoded = _encoded_frames(documents)  # once: sizes the batches, then sent
         del documents
-        for batch in self._batches(encoded, batch_size):
+        for batch in self._batches(encoded, batch_size, max_bytes):
             body = b'{"frames":[' + b",".join([encoded[i] for i in batch]) + b"]}"
             try:
                 result = _client().send_json(method, f"/api/versions/{self.id}/frames/", json_bytes=body,

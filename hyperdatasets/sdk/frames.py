@@ -67,7 +67,8 @@ class SingleFrame:
                  masks_source: dict[str, str] | Sequence[str] | str | None = None,
                  mask_source: str | None = None, annotations: list[dict] | None = None,
                  content_type: str | None = None, meta_blob: dict | None = None,
-                 source_meta: dict | None = None, blob: str | None = None) -> None:
+                 source_meta: dict | None = None, blob: str | None = None, hash: str | None = None,
+                 size: int | None = None, preview_uri_timestamp: int | None = None) -> None:
         self.id = id
         self.blob = blob  # free text kept with the frame
         self.source = source
@@ -86,6 +87,12 @@ class SingleFrame:
             self.masks_source = {f"{i:02d}": uri for i, uri in enumerate(masks or [])}
         self.annotations: list[dict] = list(annotations or [])
         self.source_meta = dict(source_meta or {})  # the source's own meta (e.g. a content hash)
+        # ClearML's constructor arguments about the source file: kept in its meta.
+        if hash is not None:
+            self.source_meta["hash"] = hash
+        if size is not None:
+            self.source_meta["size"] = size
+        self.preview_uri_timestamp = preview_uri_timestamp
         # The source and frame timestamp as read from a version: fields no attribute shows (a preview's or
         # mask's content type and size, the source's own timestamp) are written back from it unchanged.
         self._stored_source: dict | None = None
@@ -198,6 +205,8 @@ class SingleFrame:
         if self.preview_uri:
             kept = stored.get("preview") or {}
             source["preview"] = dict(kept) if kept.get("uri") == self.preview_uri else {"uri": self.preview_uri}
+            if self.preview_uri_timestamp is not None:
+                source["preview"]["timestamp"] = self.preview_uri_timestamp
         if self.masks_source:
             kept_masks = {m.get("id"): m for m in stored.get("masks") or []}
             source["masks"] = [dict(kept_masks[k]) if kept_masks.get(k, {}).get("uri") == v else {"id": k, "uri": v}
@@ -221,7 +230,8 @@ class SingleFrame:
                      preview_uri=(source.get("preview") or {}).get("uri"), metadata=meta,
                      context_id=frame.get("context_id"), content_type=source.get("content_type"),
                      masks_source={m["id"]: m["uri"] for m in source.get("masks") or []},
-                     source_meta=source.get("meta"))
+                     source_meta=source.get("meta"),
+                     preview_uri_timestamp=(source.get("preview") or {}).get("timestamp"))
         single.annotations = [{k: v for k, v in roi.items() if k != "sources"} for roi in rois]
         single._stored_source, single._stored_timestamp = source, frame.get("timestamp")
         return single

@@ -258,3 +258,22 @@ def test_version_tags_through_the_sdk(api):
     version.publish_version()
     with pytest.raises(ValueError, match="Published and read-only"):
         version.add_tags(["c"])
+
+
+def test_clearml_arguments_of_single_frame_and_add_frames(api, monkeypatch):
+    from hyperdatasets.sdk.client import _Client
+
+    version = DatasetVersion.create_new_dataset(dataset_name="clearml-args")
+    frame = SingleFrame(id="a", source="s3://b/a.jpg", hash="abc", size=1234, preview_uri="s3://b/a-small.jpg",
+                        preview_uri_timestamp=7)
+    session = _Client.get().session
+    real, posts = session.request, []
+    monkeypatch.setattr(session, "request", lambda method, url, **kw: (posts.append(url) if method == "POST" else None)
+                        or real(method, url, **kw))
+    many = [frame] + [_frame(i) for i in range(9)]
+    assert version.add_frames(many, max_request_size_mb=0.0003) == []  # 314 bytes a request: one frame each
+    assert sum(url.endswith("/frames/") for url in posts) == 10
+    read = version.get_single_frame("a")
+    assert read.source_meta == {"hash": "abc", "size": 1234} and read.preview_uri_timestamp == 7
+    with pytest.raises(ValueError, match="upload_retries"):
+        version.add_frames([frame], upload_retries=0)
