@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import zlib
@@ -57,6 +58,8 @@ class OrjsonParser(BaseParser):
             raw = gunzip_limited(raw, limit)
         elif encoding not in ("", "identity"):
             raise ParseError(f"unsupported Content-Encoding {encoding!r}; use gzip or none")
+        if request is not None and "HTTP_IDEMPOTENCY_KEY" in request.META:
+            request.body_sha256 = hashlib.sha256(raw).hexdigest()  # what services.idempotency compares
         if not raw:
             return {}
         if nests_deeper_than(raw, MAX_BODY_DEPTH):

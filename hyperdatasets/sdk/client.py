@@ -108,10 +108,10 @@ class _Client:
     def request(self, method: str, path: str, *, json_body: Any = None, json_bytes: bytes | None = None,
                 params: dict | None = None, files: dict | None = None, data: dict | None = None,
                 stream: bool = False, gzip_body: bool = False, retry: bool | None = None,
-                attempts: int | None = None) -> requests.Response:
+                attempts: int | None = None, headers: dict | None = None) -> requests.Response:
         """``json_body`` is encoded here; ``json_bytes`` is a body the caller encoded already."""
         retry = method in IDEMPOTENT if retry is None else retry
-        headers = {}
+        headers = dict(headers or {})
         body = json_bytes
         if json_body is not None:
             body = orjson.dumps(json_body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -378,11 +379,12 @@ class DatasetVersion:
 
     def _send_frames(self, method: str, originals: list, documents: list[dict], batch_size: int,
                      show_progress: bool, description: str, max_bytes: int | None = None) -> list:
-        """Send frames in batches under the server's bounds. Adding and merging are safe to retry (frames are
-        replaced by id, and an id is given or follows from the first source's URI), so a batch whose request
-        fails is retried; one that still fails, or that the server refuses as a whole (e.g. too large), is
-        reported frame by frame with the server's message, and the other batches go on. A call the server
-        refuses for every batch (no access, no such version, a Published version) raises."""
+        """Send frames in batches under the server's bounds. Each batch goes with an ``Idempotency-Key`` of its
+        own, so a batch whose request fails (or whose answer is lost) is sent again safely: the server writes
+        it once and answers the second time what it answered the first. One that still fails, or that the
+        server refuses as a whole (e.g. too large), is reported frame by frame with the server's message, and
+        the other batches go on. A call the server refuses for every batch (no access, no such version, a
+        Published version) raises."""
         failed: list = []
         self.last_failures = []
         bar = _progress(show_progress, len(documents), description)
@@ -392,7 +394,8 @@ class DatasetVersion:
             body = b'{"frames":[' + b",".join([encoded[i] for i in batch]) + b"]}"
             try:
                 result = _client().send_json(method, f"/api/versions/{self.id}/frames/", json_bytes=body,
-                                             gzip_body=True, retry=True)
+                                             gzip_body=True, retry=True,
+                                             headers={"Idempotency-Key": uuid.uuid4().hex})
                 failures = [{**failure, "index": batch[failure["index"]]} for failure in result["failures"]]
             except (ServerError, InvalidRequestError) as exc:
                 if exc.status == 409:  # the version is Published: no batch can be written

@@ -200,3 +200,24 @@ def test_every_frame_id_reaches_its_own_frame(clients, head):
         history = client.get(f"/api/versions/{head['id']}/frame-history/{path}/")
         assert history.status_code == 200 and len(history.json()["edits"]) == 1, fid
     assert client.get(url + "count/").json() == {"count": len(AWKWARD_IDS)}
+
+
+def test_an_idempotency_key_writes_once_and_answers_again(clients, head):
+    client = clients["write"]
+    url = f"/api/versions/{head['id']}/frames/"
+    body = {"frames": [frame("a", meta={"x": 1})]}
+    first = _post_json(client, url, body, HTTP_IDEMPOTENCY_KEY="batch-1")
+    assert first.status_code == 200 and not first.has_header("Idempotent-Replayed")
+    client.patch(url, orjson.dumps({"frames": [{"id": "a", "meta": {"x": 2}}]}), content_type="application/json")
+    again = _post_json(client, url, body, HTTP_IDEMPOTENCY_KEY="batch-1")  # the answer was lost, say
+    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    assert client.get(f"/api/versions/{head['id']}/frame/a/").json()["meta"] == {"x": 2}  # not written again
+    reused = _post_json(client, url, {"frames": [frame("b")]}, HTTP_IDEMPOTENCY_KEY="batch-1")
+    assert reused.status_code == 409 and "another request" in error_of(reused)["message"]
+    patched = client.patch(url, orjson.dumps(body), content_type="application/json", HTTP_IDEMPOTENCY_KEY="batch-1")
+    assert patched.status_code == 409  # another method
+    bad = _post_json(client, url, body, HTTP_IDEMPOTENCY_KEY="has space")
+    assert bad.status_code == 400 and list(error_of(bad)["details"]) == ["Idempotency-Key"]
+    theirs = _post_json(clients["admin"], url, {"frames": [frame("c")]}, HTTP_IDEMPOTENCY_KEY="batch-1")
+    assert theirs.status_code == 200 and not theirs.has_header("Idempotent-Replayed")  # keys are per user
+    assert client.get(url + "count/").json() == {"count": 2}

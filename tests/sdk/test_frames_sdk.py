@@ -277,3 +277,27 @@ def test_clearml_arguments_of_single_frame_and_add_frames(api, monkeypatch):
     assert read.source_meta == {"hash": "abc", "size": 1234} and read.preview_uri_timestamp == 7
     with pytest.raises(ValueError, match="upload_retries"):
         version.add_frames([frame], upload_retries=0)
+
+
+def test_a_batch_whose_answer_is_lost_is_sent_again_and_written_once(api, monkeypatch):
+    import requests
+
+    from hyperdatasets.sdk.client import _Client
+
+    version = DatasetVersion.create_new_dataset(dataset_name="lost-answers")
+    client = _Client.get()
+    client.backoff = 0.01
+    real, sent = client.session.request, []
+
+    def losing_the_first_answer(method, url, **kwargs):
+        response = real(method, url, **kwargs)
+        if method == "POST" and url.endswith("/frames/"):
+            sent.append((kwargs["headers"]["Idempotency-Key"], response.headers.get("Idempotent-Replayed")))
+            if len(sent) == 1:
+                raise requests.ConnectionError("the answer was lost")
+        return response
+
+    monkeypatch.setattr(client.session, "request", losing_the_first_answer)
+    assert version.add_frames([_frame(i) for i in range(3)]) == []
+    assert len(sent) == 2 and sent[0][0] == sent[1][0] and sent[1][1] == "true"  # one key; answered again
+    assert version.get_frames_count() == 3

@@ -6,7 +6,7 @@ import re
 
 import orjson
 from django.conf import settings
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -26,6 +26,7 @@ from hyperdatasets.selectors.frames import (
     version_label_stats,
     versions_diff,
 )
+from hyperdatasets.services import idempotency
 from hyperdatasets.services.frames import frames_delete, frames_update, frames_upsert
 from hyperdatasets.storage.serving import FileLinks
 
@@ -41,6 +42,29 @@ def _list_field(request, name: str) -> list:
 def _write_out(result) -> dict:
     return {"saved": len(result.saved), "saved_ids": result.saved, "failed": len(result.failures),
             "failures": [f.as_dict() for f in result.failures], "batch": BATCH_SEMANTICS}
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    idempotency.HEADER, {"type": "string", "pattern": idempotency.KEY_PATTERN}, OpenApiParameter.HEADER,
+    description="sent again with the same key (after a lost answer, say), the write answers what it answered "
+                "the first time and writes nothing; the same key with another body answers 409; kept a day")
+
+
+def _fingerprint(request) -> str:
+    """The request's method, path and body (its JSON text, hashed as the parser read it)."""
+    return idempotency.request_fingerprint(request.method, request.path, request.body_sha256.encode())
+
+
+def _idempotent_write(request, write) -> Response:
+    """A bulk write, answered once per ``Idempotency-Key`` (services.idempotency)."""
+    frames = _list_field(request, "frames")
+    status, body, replayed = idempotency.idempotent(
+        request.user, request.headers.get(idempotency.HEADER), lambda: _fingerprint(request),
+        lambda: (200, orjson.dumps(_write_out(write(frames)))))
+    response = HttpResponse(body, status=status, content_type="application/json")
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 PAGE_PARAMETERS = [
@@ -82,16 +106,17 @@ class VersionFramesView(APIView):
                            meta_value=_meta_value(params.get("meta_value")) if meta_key else None)
         return Response({"frames": page.frames, "next_cursor": page.next_cursor})
 
-    @extend_schema(request=s.FramesIn, responses=s.FrameWriteOut, description=BATCH_SEMANTICS)
+    @extend_schema(request=s.FramesIn, responses=s.FrameWriteOut, parameters=[IDEMPOTENCY_KEY],
+                   description=BATCH_SEMANTICS)
     def post(self, request, version_id):
         version = version_for(request, version_id, "frames.change")
-        return Response(_write_out(frames_upsert(version, _list_field(request, "frames"))))
+        return _idempotent_write(request, lambda frames: frames_upsert(version, frames))
 
-    @extend_schema(request=s.FramesIn, responses=s.FrameWriteOut,
+    @extend_schema(request=s.FramesIn, responses=s.FrameWriteOut, parameters=[IDEMPOTENCY_KEY],
                    description="Merge into existing frames. " + BATCH_SEMANTICS)
     def patch(self, request, version_id):
         version = version_for(request, version_id, "frames.change")
-        return Response(_write_out(frames_update(version, _list_field(request, "frames"))))
+        return _idempotent_write(request, lambda frames: frames_update(version, frames))
 
 
 class VersionFramesDeleteView(APIView):
