@@ -133,25 +133,21 @@ def test_gcs_and_azure_objects_are_read_with_the_environments_credentials(api, c
     assert Path(copies["azure"]).read_bytes() == _png((8, 8, 8))
 
 
-def test_processes_sharing_the_cache_never_see_half_a_file(api, cache, tmp_path):
+def test_processes_sharing_the_cache_never_see_half_a_file(cache, tmp_path):
+    """Six processes copy the same 10 MB file into one cache folder at once, each forcing its own download:
+    every one answers the same path, which holds the whole file, and no temporary file is left."""
+    import subprocess
+    import sys
+
     source = tmp_path / "big.bin"
-    source.write_bytes(bytes(range(256)) * 40_000)  # 10 MB
-    frame = SingleFrame(source=f"file://{source}")
-    paths, errors = [], []
-
-    def fetch():
-        try:
-            paths.append(frame.get_local_source(raise_on_error=True, force_download=True))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=fetch) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == [] and len(set(paths)) == 1
-    assert Path(paths[0]).read_bytes() == source.read_bytes()
+    source.write_bytes(bytes(range(256)) * 40_000)
+    script = ("import sys; from hyperdatasets.sdk.cache import local_copy; "
+              "print(local_copy(sys.argv[1], force_download=True))")
+    runs = [subprocess.Popen([sys.executable, "-c", script, f"file://{source}"], stdout=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parents[2]) for _ in range(6)]
+    paths = {run.communicate(timeout=120)[0].strip() for run in runs}
+    assert all(run.returncode == 0 for run in runs) and len(paths) == 1
+    assert Path(paths.pop()).read_bytes() == source.read_bytes()
     assert not list(cache.rglob(".part-*"))
 
 
@@ -163,3 +159,46 @@ def test_a_file_nobody_can_fetch_is_none_with_a_warning(api, cache):
         assert read.get_local_source() is None
     with pytest.raises(DownloadError, match="not served"):
         read.get_local_source(raise_on_error=True)
+
+
+def test_https_files_are_fetched_directly_without_our_token(api, cache, tmp_path, monkeypatch):
+    """A TLS server with its own test CA (trustme): the copy comes from the URL itself, verified, and the
+    request carries no Authorization header."""
+    import http.server
+    import ssl
+
+    import trustme
+
+    authority = trustme.CA()
+    certificate = authority.issue_cert("localhost")
+    seen_headers = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the stdlib's name
+            seen_headers.append(dict(self.headers))
+            body = _png((3, 3, 3))
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    certificate.configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    bundle = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    try:
+        uri = f"https://localhost:{server.server_address[1]}/images/h.png"
+        version = DatasetVersion.create_new_dataset(dataset_name="https-copies")
+        assert version.add_frames([SingleFrame(id="h", source=uri)]) == []
+        path = version.get_single_frame("h").get_local_source(raise_on_error=True)
+        assert Path(path).read_bytes() == _png((3, 3, 3)) and Path(path).name == "h.png"
+        assert len(seen_headers) == 1 and "Authorization" not in seen_headers[0]
+    finally:
+        server.shutdown()
