@@ -50,14 +50,18 @@ def test_upload_refusals(tmp_path, settings):
     assert not list(tmp_path.rglob("*.png"))
 
 
+def _s3_media(s3_server: str, bucket: str):
+    """HYPERDATASETS_MEDIA_STORAGE=s3 against the moto server, under AWS_LOCATION 'media'."""
+    return override_settings(STORAGES=_storages("storages.backends.s3.S3Storage"), AWS_STORAGE_BUCKET_NAME=bucket,
+                             AWS_S3_ENDPOINT_URL=s3_server, AWS_S3_ACCESS_KEY_ID="testing",
+                             AWS_S3_SECRET_ACCESS_KEY="testing", AWS_S3_REGION_NAME="us-east-1",
+                             AWS_LOCATION="media")
+
+
 def test_s3_upload_through_django_storages(s3_server, s3_bucket):
     client, bucket = s3_bucket
     dataset = dataset_create(dataset_name="up-s3")
-    storages = {"default": {"BACKEND": "storages.backends.s3.S3Storage"},
-                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-    with override_settings(STORAGES=storages, AWS_STORAGE_BUCKET_NAME=bucket, AWS_S3_ENDPOINT_URL=s3_server,
-                           AWS_S3_ACCESS_KEY_ID="testing", AWS_S3_SECRET_ACCESS_KEY="testing",
-                           AWS_S3_REGION_NAME="us-east-1", AWS_LOCATION="media"):
+    with _s3_media(s3_server, bucket):
         image = _png(8, 4)
         stored = upload_store(dataset, kind="mask", filename="mask.png", fileobj=image, size=len(image.getvalue()))
     assert stored.uri.startswith(f"s3://{bucket}/media/datasets/{dataset.pk}/masks/")
@@ -155,11 +159,7 @@ def test_uploads_never_change_a_stored_file_and_the_same_content_is_stored_once(
 def test_s3_uploads_are_stored_once_and_never_overwritten(s3_server, s3_bucket):
     client, bucket = s3_bucket
     dataset = dataset_create(dataset_name="idempotent-s3")
-    storages = {"default": {"BACKEND": "storages.backends.s3.S3Storage"},
-                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-    with override_settings(STORAGES=storages, AWS_STORAGE_BUCKET_NAME=bucket, AWS_S3_ENDPOINT_URL=s3_server,
-                           AWS_S3_ACCESS_KEY_ID="testing", AWS_S3_SECRET_ACCESS_KEY="testing",
-                           AWS_S3_REGION_NAME="us-east-1", AWS_LOCATION="media"):
+    with _s3_media(s3_server, bucket):
         first = upload_store(dataset, kind="source", filename="a.png", fileobj=_png(), size=70, path="a.png")
         again = upload_store(dataset, kind="source", filename="a.png", fileobj=_png(), size=70, path="a.png")
         other = upload_store(dataset, kind="source", filename="a.png", fileobj=_png(3, 3), size=70, path="a.png")
