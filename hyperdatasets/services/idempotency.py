@@ -48,17 +48,17 @@ def idempotent(user, key: str | None, fingerprint: Callable[[], str],
         return (*write(), False)
     if not _KEY.fullmatch(key):
         raise InvalidInput.for_field(HEADER, "must be 1-255 visible ASCII characters")
-    print_ = fingerprint()
-    stored = _stored(user, key, print_)
+    digest = fingerprint()
+    stored = _stored(user, key, digest)
     if stored is not None:
         return (*stored, True)
     try:
         with transaction.atomic():
             status, body = write()
             IdempotentRequest.objects.filter(created__lt=timezone.now() - KEEP_FOR).delete()
-            IdempotentRequest.objects.create(user=user, key=key, fingerprint=print_, status=status, response=body)
+            IdempotentRequest.objects.create(user=user, key=key, fingerprint=digest, status=status, response=body)
     except IntegrityError:
-        stored = _stored(user, key, print_)  # a request with this key won the race: its write stands
+        stored = _stored(user, key, digest)  # a request with this key won the race: its write stands
         if stored is None:
             raise
         return (*stored, True)
