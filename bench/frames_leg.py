@@ -28,7 +28,8 @@ from django.db import connection  # noqa: E402
 
 from hyperdatasets.gc_tuning import tune_collector  # noqa: E402
 from hyperdatasets.models import Frame, FrameLabel  # noqa: E402
-from hyperdatasets.selectors.frames import frames_page, labels_in_frame_rows, versions_diff  # noqa: E402
+from hyperdatasets.selectors.frame_pages import frames_page  # noqa: E402
+from hyperdatasets.selectors.frames import labels_in_frame_rows, versions_diff  # noqa: E402
 from hyperdatasets.selectors.versions import version_head  # noqa: E402
 from hyperdatasets.services.datasets import dataset_create  # noqa: E402
 from hyperdatasets.services.frames import frames_upsert  # noqa: E402

@@ -4,7 +4,8 @@ from PIL import Image
 
 from hyperdatasets.examples import PROJECT, STEREO, STREET
 from hyperdatasets.models import Dataset, DatasetVersion
-from hyperdatasets.selectors.frames import frames_page, version_label_stats
+from hyperdatasets.selectors.frame_pages import frames_page
+from hyperdatasets.selectors.frames import version_label_stats
 from hyperdatasets.selectors.versions import version_head, version_parents
 
 pytestmark = pytest.mark.django_db

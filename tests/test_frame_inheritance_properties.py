@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from hyperdatasets.models import DatasetVersion
-from hyperdatasets.selectors.frames import frames_get, frames_page, version_label_stats, versions_diff
+from hyperdatasets.selectors.frame_pages import frames_page
+from hyperdatasets.selectors.frames import frames_get, version_label_stats, versions_diff
 from hyperdatasets.selectors.versions import version_head
 from hyperdatasets.services.datasets import dataset_create
 from hyperdatasets.services.frames import frames_delete, frames_upsert

@@ -3,10 +3,10 @@ from django.db import IntegrityError, connection, transaction
 
 from hyperdatasets.exceptions import InvalidInput, StateConflict
 from hyperdatasets.models import DatasetVersion, Frame
+from hyperdatasets.selectors.frame_pages import frames_page
 from hyperdatasets.selectors.frames import (
     frames_count,
     frames_get,
-    frames_page,
     version_label_stats,
     versions_diff,
     versions_diff_counts,
@@ -275,7 +275,7 @@ def test_delete_dataset_with_frames(dataset, draft):
 
 
 def test_rare_label_plan_resolves_through_ancestors(dataset, draft):
-    from hyperdatasets.selectors import frames as frame_selectors
+    from hyperdatasets.selectors import frame_pages as frame_selectors
 
     frames_upsert(draft, [frame(f"f{i:03d}", labels=[["rare"]] if i in (5, 50, 90) else [["common"]])
                           for i in range(100)])

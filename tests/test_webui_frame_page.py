@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from hyperdatasets.examples import STEREO, STREET
 from hyperdatasets.models import DatasetVersion
-from hyperdatasets.selectors.frames import cursor_encode, frames_page
+from hyperdatasets.selectors.frame_pages import cursor_encode, frames_page
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,8 @@ from django.shortcuts import render
 
 from annotations.editor import editor_context
 from annotations.rois import POLY_PART_SEPARATOR
-from hyperdatasets.selectors.frames import cursor_encode, frame_with_revision, frames_page
+from hyperdatasets.selectors.frame_pages import cursor_encode, frames_page
+from hyperdatasets.selectors.frames import frame_with_revision
 from hyperdatasets.storage.serving import FileLinks
 from webui.lookups import visible_version_or_404
 from webui.version_page import MASK_PALETTE, mask_legend

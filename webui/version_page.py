@@ -14,7 +14,8 @@ from annotations.mask_labels import MASK_LABELS_KEY
 from hyperdatasets.access import visible_versions
 from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.selectors.datasets import parse_uuid
-from hyperdatasets.selectors.frames import frames_get, frames_page, version_label_stats, versions_diff
+from hyperdatasets.selectors.frame_pages import frames_page
+from hyperdatasets.selectors.frames import frames_get, version_label_stats, versions_diff
 from hyperdatasets.selectors.versions import version_list
 from hyperdatasets.storage.serving import FileLinks
 from webui.lookups import visible_version_or_404

@@ -28,6 +28,7 @@ urlpatterns = [
     path("datasets/<uuid:dataset_id>/tags/add/", datasets.DatasetTagsAddView.as_view(), name="api-dataset-tags-add"),
     path("datasets/<uuid:dataset_id>/tags/remove/", datasets.DatasetTagsRemoveView.as_view(),
          name="api-dataset-tags-remove"),
+    path("datasets/<uuid:dataset_id>/schema/", datasets.DatasetSchemaView.as_view(), name="api-dataset-schema"),
     path("datasets/<uuid:dataset_id>/uploads/", datasets.DatasetUploadView.as_view(), name="api-dataset-uploads"),
     path("datasets/<uuid:dataset_id>/versions/", versions.DatasetVersionListView.as_view(), name="api-versions"),
     path("datasets/<uuid:dataset_id>/versions/lookup/", versions.DatasetVersionLookupView.as_view(),

@@ -6,7 +6,6 @@ hides the frame. The same SQL runs on PostgreSQL and SQLite; precedence is a CAS
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import Any
 import orjson
 from django.db import connection
 
-from hyperdatasets.exceptions import InvalidCursor, InvalidInput
+from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.models import DatasetVersion
 
 FRAME_TABLE = "hyperdatasets_frame"
@@ -99,25 +98,6 @@ def in_clause(column: str, values: list[Any]) -> tuple[str, list[Any]]:
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
-# --- cursors ---------------------------------------------------------------------------------------------
-
-
-def cursor_encode(context_id: str, timestamp: int, frame_id: str) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([context_id, timestamp, frame_id])).decode().rstrip("=")
-
-
-def cursor_decode(cursor: str) -> tuple[str, int, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        context_id, timestamp, frame_id = orjson.loads(base64.urlsafe_b64decode(padded))
-        if not (isinstance(context_id, str) and type(timestamp) is int and isinstance(frame_id, str)):
-            raise ValueError
-    except (ValueError, TypeError, orjson.JSONDecodeError):
-        raise InvalidCursor("cursor: is not a cursor returned by a previous page",
-                            details={"cursor": ["is not a cursor returned by a previous page"]}) from None
-    return context_id, timestamp, frame_id
-
-
 # --- frames as returned ----------------------------------------------------------------------------------
 
 
@@ -138,107 +118,6 @@ def frame_output(document: Any, saved: int, version_id: Any, frame_id: str) -> d
     # PostgreSQL returns UUIDs; SQLite returns their 32-character hex form.
     frame["saved_in_version"] = str(version_id if isinstance(version_id, uuid.UUID) else uuid.UUID(version_id))
     return frame
-
-
-@dataclass
-class FramePage:
-    frames: list[dict[str, Any]]
-    next_cursor: str | None
-
-
-def frames_page(
-    version: DatasetVersion,
-    *,
-    cursor: str | None = None,
-    limit: int = 100,
-    label: str | None = None,
-    meta_key: str | None = None,
-    meta_value: Any = None,
-    backward: bool = False,
-) -> FramePage:
-    """One page of a version's frames in (context_id, timestamp, id) order, optionally of one label or with
-    ``meta[meta_key] == meta_value`` (a dotted key path). ``backward`` walks before the cursor instead
-    (nearest first)."""
-    if type(limit) is not int or not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidInput.for_field("limit", f"must be an integer from 1 to {MAX_PAGE_SIZE}")
-    ancestry = Ancestry.of(version)
-    columns = "e.frame_id, e.context_id, e.timestamp, e.version_id, e.saved, e.document"
-    params: list[Any] = [db_uuid(version.dataset_id)]
-    if label is not None and not isinstance(label, str):
-        raise InvalidInput.for_field("label", "must be a string")
-    rare = label is not None and _label_is_rare(version, label)
-    if rare and not labels_in_frame_rows():
-        member_sql, member_params = ancestry.member("k.version_id")
-        base = (
-            f"SELECT {columns} FROM {LABEL_TABLE} k JOIN {FRAME_TABLE} e ON e.dataset_id = k.dataset_id "
-            "AND e.frame_id = k.frame_id AND e.version_id = k.version_id "
-            f"WHERE k.dataset_id = %s AND k.label = %s AND {member_sql}"
-        )
-        params += [label, *member_params]
-    else:
-        member_sql, member_params = ancestry.member("e.version_id")
-        base = f"SELECT {columns} FROM {FRAME_TABLE} e WHERE e.dataset_id = %s AND {member_sql} AND e.deleted = %s"
-        params += [*member_params, False]
-        if label is not None and labels_in_frame_rows():
-            # The GIN index on (dataset_id, labels::jsonb) serves a rare label; for a common one, ``?`` (which
-            # that index cannot answer) keeps the plan on the page-order walk, checking each row's labels.
-            base += " AND e.labels::jsonb @> %s::jsonb" if rare else " AND e.labels::jsonb ? %s"
-            params.append(orjson.dumps([label]).decode() if rare else label)
-        elif label is not None:
-            base += (f" AND EXISTS (SELECT 1 FROM {LABEL_TABLE} k WHERE k.dataset_id = e.dataset_id "
-                     "AND k.frame_id = e.frame_id AND k.version_id = e.version_id AND k.label = %s)")
-            params.append(label)
-    sql = [base]
-    if cursor is not None:
-        sql.append(f" AND (e.context_id, e.timestamp, e.frame_id) {'<' if backward else '>'} (%s, %s, %s)")
-        params += list(cursor_decode(cursor))
-    if meta_key is not None:
-        meta_sql, meta_params = _meta_filter(meta_key, meta_value)
-        sql.append(meta_sql)
-        params += meta_params
-    closer_sql, closer_params = ancestry.closer_row_exists("e")
-    sql.append(closer_sql)
-    params += closer_params
-    sql.append(
-        " ORDER BY e.context_id{0}, e.timestamp{0}, e.frame_id{0} LIMIT %s".format(" DESC" if backward else "")
-    )
-    params.append(limit + 1)
-    with connection.cursor() as db:
-        db.execute("".join(sql), params)
-        rows = db.fetchall()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    frames = [frame_output(doc, saved, vid, fid) for fid, _ctx, _ts, vid, saved, doc in rows]
-    next_cursor = cursor_encode(rows[-1][1], rows[-1][2], rows[-1][0]) if more else None
-    return FramePage(frames, next_cursor)
-
-
-def _label_is_rare(version: DatasetVersion, label: str) -> bool:
-    rois = (version.stats or {}).get("labels", {}).get(label, 0)  # an upper bound of frames with the label
-    return rois <= RARE_LABEL_SHARE * max(version.frame_count, 1)
-
-
-def _meta_filter(meta_key: str, meta_value: Any) -> tuple[str, list[Any]]:
-    """``meta[key path] == meta_value``; with ``meta_value`` None, the frames whose meta has the key path
-    (whatever its value, JSON null included)."""
-    if not isinstance(meta_key, str) or not meta_key or len(meta_key) > 512:
-        raise InvalidInput.for_field("meta_key", "must be a non-empty key path")
-    path = meta_key.split(".")
-    if meta_value is None:
-        if connection.vendor == "postgresql":
-            return " AND e.meta #> %s::text[] IS NOT NULL", [path]
-        return " AND json_type(e.meta, %s) IS NOT NULL", ["$" + "".join(f'."{key}"' for key in path)]
-    if not isinstance(meta_value, str | int | float | bool):
-        raise InvalidInput.for_field("meta_value", "must be a string, number or boolean")
-    if connection.vendor == "postgresql":
-        nested: Any = meta_value
-        for key in reversed(path):
-            nested = {key: nested}
-        return " AND e.meta @> %s::jsonb", [orjson.dumps(nested).decode()]
-    json_path = "$" + "".join(f'."{key}"' for key in path)
-    if isinstance(meta_value, bool):
-        return " AND json_type(e.meta, %s) = %s", [json_path, "true" if meta_value else "false"]
-    return " AND json_extract(e.meta, %s) = %s", [json_path, meta_value]
 
 
 # --- lookups by id ---------------------------------------------------------------------------------------

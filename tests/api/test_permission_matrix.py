@@ -60,6 +60,7 @@ MATRIX = {
     ("api-dataset-tags-add", "POST"): (Need.WRITE, "", {"tags": ["x"]}),
     ("api-dataset-tags-remove", "POST"): (Need.WRITE, "", {"tags": ["t1"]}),
     ("api-dataset-uploads", "POST"): (Need.WRITE, "", "upload"),
+    ("api-dataset-schema", "GET"): (Need.READ, "", None),
     ("api-versions", "GET"): (Need.READ, "", None),
     ("api-versions", "POST"): (Need.WRITE, "", {"version_name": "child", "parent_version_names": ["pub"]}),
     ("api-versions-lookup", "GET"): (Need.READ, "?version_name=pub", None),

@@ -14,6 +14,7 @@ from hyperdatasets.api.bodies import LimitedMultiPartParser
 from hyperdatasets.api.views.common import APIView, NameCursorPagination, dataset_for, paginate, parsed, query_bool
 from hyperdatasets.exceptions import NotFound
 from hyperdatasets.models import Dataset
+from hyperdatasets.queries.fields import MetaSchema, frame_schema
 from hyperdatasets.selectors.datasets import (
     dataset_for_output,
     dataset_get,
@@ -169,3 +170,13 @@ class DatasetUploadView(APIView):
         return Response(stored.as_dict(), status=201)
 
 
+
+
+class DatasetSchemaView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT,
+                   description="The dataset's frame schema: every field a query can name with its type "
+                               "(string, number, date, boolean, strings, array, any, object), and the meta keys "
+                               "its frames have.")
+    def get(self, request, dataset_id):
+        dataset = dataset_for(request, dataset_id, "dataset.view")
+        return Response(frame_schema(MetaSchema.of([dataset.pk])))

@@ -17,12 +17,13 @@ from hyperdatasets.api import serializers as s
 from hyperdatasets.api.bodies import FramesParser
 from hyperdatasets.api.views.common import BATCH_SEMANTICS, APIView, version_for
 from hyperdatasets.exceptions import InvalidInput, NotFound
+from hyperdatasets.queries.selection import selection_from
+from hyperdatasets.selectors.frame_pages import frames_page, frames_query_count
 from hyperdatasets.selectors.frames import (
     MAX_LOOKUP_IDS,
     check_frame_ids,
     frame_with_revision,
     frames_get,
-    frames_page,
     version_label_stats,
     versions_diff,
 )
@@ -67,7 +68,25 @@ def _idempotent_write(request, write) -> Response:
     return response
 
 
+QUERY_PARAMETERS = [
+    OpenApiParameter("query", s.TEXT_PARAMETER,
+                     description="Lucene over the frames (docs/queries.md), e.g. meta.city:Haifa AND "
+                                 "rois.confidence:[0.9 TO 1]"),
+    OpenApiParameter("sources_query", s.TEXT_PARAMETER,
+                     description="Lucene over one source of the frame, e.g. sources.id:front AND width:>1000"),
+    OpenApiParameter("label_rules", s.TEXT_PARAMETER,
+                     description='JSON list of ROI label rules: [{"label": "car", "count_range": [2, 4], '
+                                 '"conf_range": [0.8, 1], "must_not": false}]'),
+    OpenApiParameter("filter_by_roi", {"type": "string", "enum": ["label_rules", "no_rois", "disabled"]}),
+    OpenApiParameter("filters", s.TEXT_PARAMETER,
+                     description="JSON list of filters, ORed: [{filter_by_roi, label_rules, frame_query, "
+                                 "sources_query}]; ANDed with query, sources_query and label_rules"),
+]
 PAGE_PARAMETERS = [
+    *QUERY_PARAMETERS,
+    OpenApiParameter("order_by", s.TEXT_PARAMETER,
+                     description="context_id (default), id, timestamp, saved, updated, width, height or "
+                                 "meta.<key>; a leading - for descending"),
     OpenApiParameter("cursor", s.TEXT_PARAMETER),
     OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
     OpenApiParameter("label", s.TEXT_PARAMETER),
@@ -103,7 +122,8 @@ class VersionFramesView(APIView):
         meta_key = params.get("meta_key") or None
         page = frames_page(version, cursor=params.get("cursor") or None, limit=limit,
                            label=params.get("label") or None, meta_key=meta_key,
-                           meta_value=_meta_value(params.get("meta_value")) if meta_key else None)
+                           meta_value=_meta_value(params.get("meta_value")) if meta_key else None,
+                           selection=selection_from([version.dataset_id], params))
         return Response({"frames": page.frames, "next_cursor": page.next_cursor})
 
     @extend_schema(request=s.FramesIn, responses=s.FrameWriteOut, parameters=[IDEMPOTENCY_KEY],
@@ -224,9 +244,13 @@ class VersionFrameHistoryView(APIView):
 
 
 class VersionFramesCountView(APIView):
-    @extend_schema(responses=s.CountOut)
+    @extend_schema(parameters=QUERY_PARAMETERS, responses=s.CountOut,
+                   description="The number of frames the filters take (exact); the version's frame count "
+                               "without filters.")
     def get(self, request, version_id):
-        return Response({"count": version_for(request, version_id, "frames.view").frame_count})
+        version = version_for(request, version_id, "frames.view")
+        selection = selection_from([version.dataset_id], request.query_params)
+        return Response({"count": frames_query_count(version, selection)})
 
 
 class VersionStatsView(APIView):
