@@ -147,10 +147,12 @@ def _label_rule_sql(dialect: Dialect, schema: MetaSchema, rule: LabelRule) -> Sq
     low, high = rule.count_range
     if low is None and high is None or (low == 1 and high is None):
         return sql("(e.roi_count > 0 AND {some})", some=dialect.any_element(rois, predicate))
+    # An open minimum is 1: an include rule needs some ROI; an explicit 0 takes frames with none too.
+    low = 1 if low is None else low
     count = dialect.count_elements(rois, predicate)
     if high is None:
         return Sql(f"{count.text} >= %s", [*count.params, low])
-    return Sql(f"{count.text} BETWEEN %s AND %s", [*count.params, low or 0, high])
+    return Sql(f"{count.text} BETWEEN %s AND %s", [*count.params, low, high])
 
 
 def frame_filter_sql(dialect: Dialect, schema: MetaSchema, frame_filter: FrameFilter) -> Sql:

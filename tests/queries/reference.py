@@ -233,15 +233,21 @@ class Reference:
     def matches(self, doc: dict, query: str | None, scope: str = "frame") -> bool:
         if query is None or not query.strip():
             return True
-        return self._eval(parse(query), doc, None, scope)
+        tree = parse(query)
+        self._refuse_unknown_keys(tree, scope)
+        return self._eval(tree, doc, None, scope)
+
+    def _refuse_unknown_keys(self, node, scope) -> None:
+        if isinstance(node, SearchField) and node.name != "_exists_" and self._field(node.name, scope)[1] is None:
+            raise UnknownMetaKey(node.name)
+        for child in node.children:
+            self._refuse_unknown_keys(child, scope)
 
     def _eval(self, node, doc, field, scope) -> bool:
         if isinstance(node, SearchField):
             if node.name == "_exists_":
                 kind, get = self._field(_text(node.expr), scope)
                 return get is not None and any(self._present(v) for v in get(doc))
-            if self._field(node.name, scope)[1] is None:
-                raise UnknownMetaKey(node.name)
             return self._eval(node.expr, doc, node.name, scope)
         if isinstance(node, Group | FieldGroup | Boost):
             return self._eval(node.expr, doc, field, scope)
@@ -326,9 +332,13 @@ class Reference:
         high = None if high in (None, -1) else high
         if low is None and high is None:
             return count > 0
-        return (low or 0) <= count and (high is None or count <= high)
+        return (1 if low is None else low) <= count and (high is None or count <= high)
 
     def filter_matches(self, doc: dict, frame_filter: dict) -> bool:
+        for text, scope in [(frame_filter.get("frame_query"), "frame"), (frame_filter.get("sources_query"), "sources"),
+                            *((r.get("label"), "rois") for r in frame_filter.get("label_rules") or [])]:
+            if text is not None and text.strip():
+                self._refuse_unknown_keys(parse(text), scope)
         mode = frame_filter.get("filter_by_roi") or ("label_rules" if frame_filter.get("label_rules") else "disabled")
         if mode == "no_rois" and doc.get("rois"):
             return False
