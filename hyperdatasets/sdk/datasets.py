@@ -151,6 +151,25 @@ class Dataset:
     def get_current(self) -> DatasetVersion:
         return DatasetVersion.get_current(dataset_id=self.id)
 
+    def get_schema(self) -> dict:
+        """The frame fields a query can name with their types, and the meta keys the frames have."""
+        return _client().get_json(f"/api/datasets/{self.id}/schema/")
+
+
+SELECTION_KEYWORDS = ("sources_query", "label_rules", "filter_by_roi", "filters")
+
+
+def _selection_params(query: str | None, filters: dict[str, Any]) -> dict[str, Any]:
+    """The query parameters of a frame selection; label rules and filters travel as JSON."""
+    unknown = sorted(set(filters) - set(SELECTION_KEYWORDS))
+    if unknown:
+        raise TypeError(f"unexpected keyword arguments {unknown}; frame filters are {list(SELECTION_KEYWORDS)}")
+    params: dict[str, Any] = {"query": query}
+    for key, value in filters.items():
+        params[key] = orjson.dumps(value).decode() if key in ("label_rules", "filters") and value is not None \
+            else value
+    return params
+
 
 class _Hybrid:
     """A method callable on the class (naming the dataset and version) or on an instance."""
@@ -446,25 +465,34 @@ class DatasetVersion:
             frames.update((fid, frame_from_api(doc, self.id)) for fid, doc in found["frames"].items())
         return frames
 
-    def iterate_frame_documents(self, page_size: int = 500, label: str | None = None) -> Iterator[dict]:
-        """Every frame as its JSON document, in (context_id, timestamp, id) order, a page in memory at a time."""
+    def iterate_frame_documents(self, page_size: int = 500, label: str | None = None, query: str | None = None,
+                                order_by: str | None = None, **filters: Any) -> Iterator[dict]:
+        """Every frame (of the query and filters) as its JSON document, in ``order_by``'s order, a page in
+        memory at a time. ``filters``: ``sources_query``, ``label_rules``, ``filter_by_roi``, ``filters``
+        (see docs/queries.md)."""
+        params = {"label": label, "order_by": order_by, **_selection_params(query, filters)}
         cursor = None
         while True:
-            page = _client().get_json(f"/api/versions/{self.id}/frames/", limit=page_size, cursor=cursor, label=label)
+            page = _client().get_json(f"/api/versions/{self.id}/frames/", limit=page_size, cursor=cursor, **params)
             yield from page["frames"]
             cursor = page["next_cursor"]
             if cursor is None:
                 return
 
-    def iterate_frames(self, page_size: int = 500, label: str | None = None) -> Iterator[SingleFrame | FrameGroup]:
-        """Every frame as a SingleFrame or FrameGroup, paged under the hood."""
-        for document in self.iterate_frame_documents(page_size=page_size, label=label):
+    def iterate_frames(self, page_size: int = 500, label: str | None = None, query: str | None = None,
+                       order_by: str | None = None, **filters: Any) -> Iterator[SingleFrame | FrameGroup]:
+        """Every frame (of the Lucene ``query``, the label rules and filters) as a SingleFrame or FrameGroup,
+        paged under the hood: ``version.iterate_frames(query="meta.city:Haifa", order_by="-meta.score")``."""
+        for document in self.iterate_frame_documents(page_size=page_size, label=label, query=query,
+                                                     order_by=order_by, **filters):
             yield frame_from_api(document, self.id)
 
     __iter__ = iterate_frames
 
-    def get_frames_count(self) -> int:
-        return _client().get_json(f"/api/versions/{self.id}/frames/count/")["count"]
+    def get_frames_count(self, query: str | None = None, **filters: Any) -> int:
+        """The number of frames (those the query and filters take, counted exactly)."""
+        params = _selection_params(query, filters)
+        return _client().get_json(f"/api/versions/{self.id}/frames/count/", **params)["count"]
 
     def get_statistics(self) -> dict:
         return _client().get_json(f"/api/versions/{self.id}/stats/")
