@@ -13,8 +13,11 @@ from django.shortcuts import render
 from annotations.mask_labels import MASK_LABELS_KEY
 from hyperdatasets.access import visible_versions
 from hyperdatasets.exceptions import InvalidInput
+from hyperdatasets.queries.fields import MetaSchema, frame_schema
+from hyperdatasets.queries.ordering import ORDERS
+from hyperdatasets.queries.selection import selection_from
 from hyperdatasets.selectors.datasets import parse_uuid
-from hyperdatasets.selectors.frame_pages import frames_page
+from hyperdatasets.selectors.frame_pages import frames_page, frames_query_count
 from hyperdatasets.selectors.frames import frames_get, version_label_stats, versions_diff
 from hyperdatasets.selectors.versions import version_list
 from hyperdatasets.storage.serving import FileLinks
@@ -56,6 +59,18 @@ def _diff(version, other, links: FileLinks) -> dict:
     return {"other": other, "counts": counts, "shown": shown}
 
 
+def _filter_groups(raw: str | None) -> list[dict]:
+    """The filter panel's groups as the URL holds them (``filters``, JSON), or one empty group; the page
+    draws them and the panel's script keeps them in the URL."""
+    try:
+        groups = json.loads(raw) if raw else None
+    except ValueError:
+        groups = None
+    if not isinstance(groups, list) or not groups or not all(isinstance(g, dict) for g in groups):
+        return [{}]
+    return groups
+
+
 @login_required
 def version_detail(request: HttpRequest, version_id) -> HttpResponse:
     version = visible_version_or_404(request, version_id)
@@ -69,20 +84,29 @@ def version_detail(request: HttpRequest, version_id) -> HttpResponse:
             value = raw
         filters.update(meta_key=params["meta_key"], meta_value=value if isinstance(value, str | int | float | bool)
                        else raw)
-    error = None
+    error, matched = None, None
     try:
-        page = frames_page(version, cursor=params.get("cursor") or None, limit=PAGE_SIZE, **filters)
+        selection = selection_from([version.dataset_id], params)
+        page = frames_page(version, cursor=params.get("cursor") or None, limit=PAGE_SIZE, selection=selection,
+                           **filters)
+        if selection is not None and selection.filters and not params.get("partial"):
+            matched = frames_query_count(version, selection)
     except InvalidInput as exc:
         error, page = exc.message, None
     links = FileLinks(request.user, version.dataset)
     frames = [thumbnail(f, version.pk, links) for f in page.frames] if page else []
     context = {"version": version, "dataset": version.dataset, "frames": frames,
-               "next_cursor": page.next_cursor if page else None, "error": error, "filters": params}
+               "next_cursor": page.next_cursor if page else None, "error": error, "filters": params,
+               "matched": matched}
     if params.get("partial"):
         return render(request, "webui/_frame_grid.html", context)
     stats = version_label_stats(version)
     top = max(stats["labels"].values(), default=1)
+    schema = frame_schema(MetaSchema.of([version.dataset_id]))
     context.update(
+        schema=schema, filter_groups=_filter_groups(params.get("filters")),
+        orders=[o for o in ORDERS if o != "meta.<key>"] + [m["path"] for m in schema["meta"]
+                                                           if m["type"] in ("string", "number", "boolean")],
         stats=stats, label_bars=[{"label": k, "count": v, "width": round(100 * v / top)}
                                  for k, v in islice(stats["labels"].items(), 20)],
         metadata=json.dumps({k: v for k, v in version.metadata.items() if k != MASK_LABELS_KEY}, indent=2),
