@@ -59,6 +59,8 @@ from hyperdatasets.queries.syntax import (
 )
 
 Predicate = Callable[[Slot], Sql]
+# The fields of a frame's labels: a plain term on them is answered from the row's labels.
+LABEL_FIELDS = ("rois.label", "rois.label.keyword", "label", "label.keyword")
 
 
 def _position(node: Item) -> int:
@@ -180,6 +182,11 @@ class Compiler:
             return self._on(ref, lambda slot: slot.present())
         parts = wildcard_parts(node) if isinstance(node, Word) else None
         kind = ref.type
+        if parts is None and ref.name in LABEL_FIELDS and self.element is None:
+            return self.dialect.labels_contain(text)
+        if parts is None and ref.where == "meta" and self.dialect.pg and kind in (STRING, NUMBER, BOOLEAN):
+            value = self._scalar(node, ref, text)
+            return self.dialect.meta_equals(list(ref.path), value)
         if kind == OBJECT:
             raise self._error(node, f"{ref.name} is an object: name a key inside it, or use _exists_")
         if parts is not None:
@@ -192,9 +199,7 @@ class Compiler:
             def predicate(slot: Slot) -> Sql:
                 return slot.string_compare("=", text)
         elif kind == NUMBER:
-            number = number_value(text)
-            if number is None:
-                raise self._error(node, f"{ref.name} is a number; {text!r} is not a number")
+            number = self._scalar(node, ref, text)
 
             def predicate(slot: Slot) -> Sql:
                 return slot.number_compare("=", number)
@@ -204,14 +209,26 @@ class Compiler:
             def predicate(slot: Slot) -> Sql:
                 return join([slot.number_compare(">=", low), slot.number_compare("<=", high)], "AND")
         elif kind == BOOLEAN:
-            if text.lower() not in ("true", "false"):
-                raise self._error(node, f"{ref.name} is a boolean; {text!r} is neither true nor false")
+            truth = self._scalar(node, ref, text)
 
             def predicate(slot: Slot) -> Sql:
-                return slot.boolean_is(text.lower() == "true")
+                return slot.boolean_is(truth)
         else:
             predicate = self._untyped_term(text)
         return self._on(ref, self._through_lists(kind, predicate))
+
+    def _scalar(self, node: Item, ref: FieldRef, text: str) -> str | float | bool:
+        """The term's value for a typed field (refused when it is not of the field's type)."""
+        if ref.type == NUMBER:
+            number = number_value(text)
+            if number is None:
+                raise self._error(node, f"{ref.name} is a number; {text!r} is not a number")
+            return number
+        if ref.type == BOOLEAN:
+            if text.lower() not in ("true", "false"):
+                raise self._error(node, f"{ref.name} is a boolean; {text!r} is neither true nor false")
+            return text.lower() == "true"
+        return text
 
     def _untyped_term(self, text: str) -> Predicate:
         """A term on JSON of any type: a string equal to the text, a number equal to it, or a boolean."""
@@ -305,3 +322,23 @@ class Compiler:
 def compile_query(dialect: Dialect, scope: Scope, field: str, tree: Item | None,
                   element: Slot | None = None) -> Sql:
     return Compiler(dialect, scope, field, element).compile(tree)
+
+
+def required_labels(tree: Item | None) -> list[str]:
+    """Labels a ROI must have to satisfy a label rule's query (its plain label terms that are ANDed at
+    the top): a frame without all of them in its labels cannot satisfy the rule. Others: none known."""
+    if tree is None:
+        return []
+    if isinstance(tree, Group):
+        return required_labels(tree.expr)
+    if isinstance(tree, SearchField):
+        if tree.name.removeprefix("rois.") in ("label", "label.keyword") and isinstance(tree.expr, Word | Phrase):
+            return required_labels(tree.expr)
+        return []
+    if isinstance(tree, Word | Phrase):
+        return [term_text(tree)] if not (isinstance(tree, Word) and wildcard_parts(tree) is not None) else []
+    if isinstance(tree, AndOperation | UnknownOperation):  # side by side is AND in a label rule
+        return [label for child in tree.operands if not isinstance(child, Prohibit | Not)
+                for label in required_labels(child.a if isinstance(child, Plus) else child)]
+    return []
+

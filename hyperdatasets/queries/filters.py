@@ -17,9 +17,9 @@ from typing import Any
 from luqum.tree import Item
 
 from hyperdatasets.exceptions import InvalidInput
-from hyperdatasets.queries.compiler import compile_query
+from hyperdatasets.queries.compiler import compile_query, required_labels
 from hyperdatasets.queries.fields import MetaSchema, Scope
-from hyperdatasets.queries.sql import TRUE, Dialect, Slot, Sql, join, negate, sql
+from hyperdatasets.queries.sql import TRUE, Dialect, Slot, Sql, join, negate
 from hyperdatasets.queries.syntax import parse
 
 FILTER_BY_ROI = ("label_rules", "no_rois", "disabled")
@@ -145,14 +145,18 @@ def _label_rule_sql(dialect: Dialect, schema: MetaSchema, rule: LabelRule) -> Sq
     if rule.must_not:
         return negate(dialect.any_element(rois, predicate))
     low, high = rule.count_range
+    # The rule's plain labels, checked first from the row's labels: most frames go without a document read.
+    needed = [dialect.labels_contain(label) for label in dict.fromkeys(required_labels(rule.label))]
     if low is None and high is None or (low == 1 and high is None):
-        return sql("(e.roi_count > 0 AND {some})", some=dialect.any_element(rois, predicate))
+        return join([Sql("e.roi_count > 0", []), *needed, dialect.any_element(rois, predicate)], "AND")
     # An open minimum is 1: an include rule needs some ROI; an explicit 0 takes frames with none too.
     low = 1 if low is None else low
     count = dialect.count_elements(rois, predicate)
     if high is None:
-        return Sql(f"{count.text} >= %s", [*count.params, low])
-    return Sql(f"{count.text} BETWEEN %s AND %s", [*count.params, low, high])
+        counted = Sql(f"{count.text} >= %s", [*count.params, low])
+    else:
+        counted = Sql(f"{count.text} BETWEEN %s AND %s", [*count.params, low, high])
+    return join([*needed, counted], "AND") if low > 0 else counted
 
 
 def frame_filter_sql(dialect: Dialect, schema: MetaSchema, frame_filter: FrameFilter) -> Sql:

@@ -7,9 +7,12 @@ meaning: ``NOT meta.city:Haifa`` takes the frames without a city too.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from string import Formatter
 from typing import Any, NamedTuple
+
+import orjson
 
 from hyperdatasets.queries.syntax import ANY_RUN, ONE_CHAR
 
@@ -69,6 +72,8 @@ class Dialect:
 
     vendor: str
     uses_document: bool = False
+    # Whether a label is on few of the version's frames (its label index then serves it on PostgreSQL).
+    rare_label: Callable[[str], bool] = lambda label: False
     _aliases: itertools.count = field(default_factory=itertools.count)
 
     @property
@@ -87,6 +92,24 @@ class Dialect:
 
     def column(self, expr: str, kind: str) -> Slot:
         return ColumnSlot(self, expr, kind)
+
+    def labels_contain(self, label: str) -> Sql:
+        """Some ROI of the frame has the label, from the row's ``labels`` (no document parsed): on
+        PostgreSQL ``@>`` (GIN-indexed) for a rare label and ``?`` for a common one (the page-order walk),
+        on SQLite the ``FrameLabel`` rows."""
+        if self.pg:
+            if self.rare_label(label):
+                return Sql("e.labels::jsonb @> %s::jsonb", [orjson.dumps([label]).decode()])
+            return Sql("e.labels::jsonb ? %s", [label])
+        return Sql("EXISTS (SELECT 1 FROM hyperdatasets_framelabel k WHERE k.dataset_id = e.dataset_id AND "
+                   "k.frame_id = e.frame_id AND k.version_id = e.version_id AND k.label = %s)", [label])
+
+    def meta_equals(self, path: list[str], value: str | float | bool) -> Sql:
+        """PostgreSQL: ``meta`` holds the scalar at the path (one containment test, no path walk)."""
+        nested: object = value
+        for key in reversed(path):
+            nested = {key: nested}
+        return Sql("e.meta @> %s::jsonb", [orjson.dumps(nested).decode()])
 
     def collate(self) -> str:
         """Byte (code point) order for strings, as Python and SQLite's BINARY compare them."""

@@ -81,7 +81,7 @@ def frames_page(
     order = selection.order if selection is not None else DEFAULT_ORDER
     if backward and not order.is_default:
         raise InvalidInput.for_field("order_by", "walking backwards is for the default order")
-    dialect = Dialect(connection.vendor)
+    dialect = _dialect(version)
     condition = selection.condition(dialect) if selection is not None else None
     key = None if order.is_default else sort_key(order, dialect)
     columns = "e.frame_id, e.context_id, e.timestamp, e.version_id, e.saved, e.document"
@@ -126,12 +126,16 @@ def frames_query_count(version: DatasetVersion, selection: FrameSelection | None
     else one exact count of the resolved rows."""
     if selection is None or not selection.filters:
         return version.frame_count
-    dialect = Dialect(connection.vendor)
+    dialect = _dialect(version)
     condition = selection.condition(dialect)
     rows = _rows(version, dialect, None, False)
     with connection.cursor() as db:
         db.execute(f"SELECT count(*){rows.text} AND {condition.text}", [*rows.params, *condition.params])
         return db.fetchone()[0]
+
+
+def _dialect(version: DatasetVersion) -> Dialect:
+    return Dialect(connection.vendor, rare_label=lambda label: _label_is_rare(version, label))
 
 
 def _rows(version: DatasetVersion, dialect: Dialect, label: str | None, rare: bool) -> Sql:
