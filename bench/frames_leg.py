@@ -28,7 +28,8 @@ from django.db import connection  # noqa: E402
 
 from hyperdatasets.gc_tuning import tune_collector  # noqa: E402
 from hyperdatasets.models import Frame, FrameLabel  # noqa: E402
-from hyperdatasets.selectors.frame_pages import frames_page  # noqa: E402
+from hyperdatasets.queries.selection import selection_from  # noqa: E402
+from hyperdatasets.selectors.frame_pages import frames_page, frames_query_count  # noqa: E402
 from hyperdatasets.selectors.frames import labels_in_frame_rows, versions_diff  # noqa: E402
 from hyperdatasets.selectors.versions import version_head  # noqa: E402
 from hyperdatasets.services.datasets import dataset_create  # noqa: E402
@@ -42,10 +43,20 @@ RARE = "unicorn"
 BATCH = 10_000
 
 
+# Query figures (docs/queries.md): a 0.1% query (1% of cities, 10% of frames with a confident ROI), a 50% one,
+# and a label rule with a count range (a fifth of the frames hold two extra cars).
+SELECTIVE_QUERY = "meta.city:c7 AND rois.confidence:[0.9 TO 1]"
+BROAD_QUERY = "meta.camera:front"
+COUNT_RULE = [{"label": "car", "count_range": [2, 4]}]
+
+
 def make_frame(i: int, variant: int = 0) -> dict:
     labels = [LABELS[(i + k + variant) % len(LABELS)] for k in range(1 + i % 3)]
     if i % 1000 == 0:
         labels[0] = RARE
+    if i % 5 == 0:
+        labels += ["car", "car"]
+    confidence = 0.95 if i % 10 == 3 else 0.5 + (i % 7) / 20
     return {
         "id": f"f{i:08d}",
         "context_id": f"seq{i // 1000:05d}",
@@ -53,8 +64,8 @@ def make_frame(i: int, variant: int = 0) -> dict:
         "sources": [{"id": "default", "uri": f"s3://bench-bucket/images/{i:08d}.jpg", "width": 1920,
                      "height": 1080, "content_type": "image/jpeg"}],
         "rois": [{"label": [label], "poly": [10.0 + k, 20.0, 110.0, 20.0, 110.0, 80.0, 10.0 + k, 80.0],
-                  "confidence": 0.9, "meta": {"_type": "b2d"}} for k, label in enumerate(labels)],
-        "meta": {"camera": "front" if i % 2 else "rear", "idx": i, "variant": variant},
+                  "confidence": confidence, "meta": {"_type": "b2d"}} for k, label in enumerate(labels)],
+        "meta": {"camera": "front" if i % 2 else "rear", "idx": i, "variant": variant, "city": f"c{(i // 10) % 100}"},
     }
 
 
@@ -179,6 +190,27 @@ def first_page_ms(version, repeat: int = 30, **filters) -> float:
     return statistics.median(t * 1000 for t in timed(lambda: frames_page(version, limit=100, **filters), repeat))
 
 
+def query_figures(version) -> dict:
+    """First pages and counts of the query language on ``version`` (docs/queries.md)."""
+    def selection(**fields):
+        return selection_from([version.dataset_id], fields)
+
+    figures = {
+        "query_selective_ms": first_page_ms(version, selection=selection(query=SELECTIVE_QUERY)),
+        "query_broad_ms": first_page_ms(version, selection=selection(query=BROAD_QUERY)),
+        "query_count_rule_ms": first_page_ms(version, selection=selection(label_rules=COUNT_RULE)),
+        "query_selective_matches": frames_query_count(version, selection(query=SELECTIVE_QUERY)),
+    }
+    broad, every = selection(query=BROAD_QUERY), selection(query="*")
+    frames_query_count(version, broad)  # warm
+    figures["query_broad_count_ms"] = statistics.median(
+        t * 1000 for t in timed(lambda: frames_query_count(version, broad), 5))
+    figures["query_all_count_ms"] = statistics.median(
+        t * 1000 for t in timed(lambda: frames_query_count(version, every), 5))
+    figures["query_count_ratio"] = figures["query_broad_count_ms"] / figures["query_all_count_ms"]
+    return figures
+
+
 def sdk_figures(n: int, root_version_id) -> dict:
     """Ingest N frames through the SDK and the REST API of a real server process, and iterate the root
     version through the SDK while sampling the client's memory."""
@@ -286,6 +318,7 @@ def run(n: int, depth: int) -> dict:
     results["rare_label_root_ms"] = first_page_ms(root, label=RARE)
     results["rare_label_deep_ms"] = first_page_ms(deep, label=RARE)
     results["common_label_deep_ms"] = first_page_ms(deep, label="car")
+    results.update(query_figures(deep))
 
     with RssPeak() as rss:
         start = time.perf_counter()

@@ -31,6 +31,13 @@ FIGURES = [
     ("deep_page_ratio", "first page (100) at depth D / same page of a flattened copy", "<= 2x", lambda v: v <= 2),
     ("rare_label_deep_ms", "first page of a 0.1% label at depth D, median", "< 20 ms", lambda v: v < 20),
     ("rare_label_root_ms", "first page of a 0.1% label in the root version, median", "< 20 ms", lambda v: v < 20),
+    ("query_selective_ms", "first page of a 0.1% query (meta.city:c7 AND rois.confidence:[0.9 TO 1]) at depth D",
+     "< 20 ms", lambda v: v < 20),
+    ("query_broad_ms", "first page of a 50% query (meta.camera:front) at depth D", "< 20 ms", lambda v: v < 20),
+    ("query_count_rule_ms", "first page of a label rule with count_range 2-4 at depth D", "< 50 ms",
+     lambda v: v < 50),
+    ("query_count_ratio", "exact count of the 50% query / count(*) over the resolved frames", "<= 2x",
+     lambda v: v <= 2),
     ("storage_child_ratio", "rows stored by a child changing 1% of frames / parent frames", "<= 2%",
      lambda v: v <= 0.02),
     ("ingest_rss_peak_mb", "peak RSS of the process ingesting N frames in 10k batches", "< 400 MB",
@@ -41,7 +48,8 @@ FIGURES = [
      lambda v: v < 50),
 ]
 DETAILS = ["baseline_copy_s", "service_ingest_s", "ingest_frames_per_s", "child_create_1k_ms",
-           "deep_first_page_ms", "flat_first_page_ms", "common_label_deep_ms", "storage_child_rows",
+           "deep_first_page_ms", "flat_first_page_ms", "common_label_deep_ms",
+           "query_selective_matches", "query_broad_count_ms", "query_all_count_ms", "storage_child_rows",
            "storage_child_label_rows", "page_all_rss_growth_mb", "diff_s", "diff_changes", "diff_rss_growth_mb",
            "sdk_ingest_s", "sdk_iterated", "sdk_iterate_s"]
 
