@@ -49,6 +49,7 @@ from hyperdatasets.queries.sql import (
 )
 from hyperdatasets.queries.syntax import (
     MAX_DEPTH,
+    MAX_TERMS,
     ROUND_UP_SUFFIX,
     QueryError,
     date_millis,
@@ -72,6 +73,13 @@ class Compiler:
 
     def __init__(self, dialect: Dialect, scope: Scope, field: str, element: Slot | None = None) -> None:
         self.dialect, self.scope, self.field, self.element = dialect, scope, field, element
+        self.terms = 0
+
+    def _count_terms(self, node: Item, count: int) -> None:
+        self.terms += count
+        if self.terms > MAX_TERMS:
+            raise self._error(node, f"compiles to more than {MAX_TERMS} conditions (a term without a field "
+                                    "searches every string field); name fields or split the query")
 
     def compile(self, tree: Item | None) -> Sql:
         return TRUE if tree is None else self._node(tree, None, 0)
@@ -177,7 +185,9 @@ class Compiler:
             if isinstance(node, Word) and node.value == "*":
                 return TRUE
             numeric, boolean = number_value(text) is not None, text.lower() in ("true", "false")
-            return join([self._term(node, field) for field in self.scope.default_fields(numeric, boolean)], "OR")
+            fields = self.scope.default_fields(numeric, boolean)
+            return join([self._term(node, field) for field in fields], "OR")
+        self._count_terms(node, 1)
         if isinstance(node, Word) and node.value == "*":
             return self._on(ref, lambda slot: slot.present())
         parts = wildcard_parts(node) if isinstance(node, Word) else None
@@ -279,6 +289,7 @@ class Compiler:
         for bound in (low, high):
             if bound is not None and bound[1] is None:
                 raise self._error(bound[0], "a range bound must be a value or *")
+        self._count_terms(node, 1)
         if low is None and high is None:
             return self._on(ref, lambda slot: slot.present())
         kind = ref.type

@@ -48,11 +48,19 @@ def sql(template: str, **parts: Sql | Param) -> Sql:
     return Sql("".join(text), params)
 
 
+# Operands of one flat AND or OR; more are nested in balanced groups, as SQLite parses a flat chain into a
+# tree as deep as it is long and refuses one deeper than 1,000.
+FLAT_OPERANDS = 16
+
+
 def join(pieces: list[Sql], operator: str) -> Sql:
     if not pieces:
         return TRUE if operator == "AND" else FALSE
     if len(pieces) == 1:
         return pieces[0]
+    if len(pieces) > FLAT_OPERANDS:
+        size = -(-len(pieces) // FLAT_OPERANDS)
+        pieces = [join(pieces[i:i + size], operator) for i in range(0, len(pieces), size)]
     return Sql("(" + f" {operator} ".join(p.text for p in pieces) + ")", [x for p in pieces for x in p.params])
 
 

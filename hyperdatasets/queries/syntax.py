@@ -14,6 +14,7 @@ from hyperdatasets.exceptions import InvalidInput
 
 MAX_QUERY_LENGTH = 10_000
 MAX_DEPTH = 64  # nested groups and operators
+MAX_TERMS = 1024  # the conditions one query compiles to (a term without a field counts once per field)
 
 
 class QueryError(InvalidInput):
