@@ -97,13 +97,16 @@ class Compiler:
             return self._search_field(node, ref, depth)
         if isinstance(node, Group | FieldGroup):
             return self._node(node.expr, ref, depth)
-        if isinstance(node, AndOperation | OrOperation):
-            return join([self._node(child, ref, depth) for child in node.operands],
-                        "AND" if isinstance(node, AndOperation) else "OR")
+        if isinstance(node, AndOperation):
+            return join([self._node(child, ref, depth) for child in node.operands], "AND")
+        if isinstance(node, OrOperation):
+            with self.dialect.optional():
+                return join([self._node(child, ref, depth) for child in node.operands], "OR")
         if isinstance(node, UnknownOperation):
             return self._implicit(node, ref, depth)
         if isinstance(node, Not | Prohibit):
-            return negate(self._node(node.a, ref, depth))
+            with self.dialect.optional():
+                return negate(self._node(node.a, ref, depth))
         if isinstance(node, Plus):
             return self._node(node.a, ref, depth)
         if isinstance(node, Boost):  # scoring only
@@ -128,11 +131,13 @@ class Compiler:
         must, should, must_not = [], [], []
         for child in node.operands:
             if isinstance(child, Prohibit | Not):
-                must_not.append(self._node(child.a, ref, depth))
+                with self.dialect.optional():
+                    must_not.append(self._node(child.a, ref, depth))
             elif isinstance(child, Plus) or self.scope.default_operator == "AND":
                 must.append(self._node(child, ref, depth))
             else:
-                should.append(self._node(child, ref, depth))
+                with self.dialect.optional():
+                    should.append(self._node(child, ref, depth))
         pieces = list(must)
         if should and not must:
             pieces.append(join(should, "OR"))
@@ -186,7 +191,8 @@ class Compiler:
                 return TRUE
             numeric, boolean = number_value(text) is not None, text.lower() in ("true", "false")
             fields = self.scope.default_fields(numeric, boolean)
-            return join([self._term(node, field) for field in fields], "OR")
+            with self.dialect.optional():
+                return join([self._term(node, field) for field in fields], "OR")
         self._count_terms(node, 1)
         if isinstance(node, Word) and node.value == "*":
             return self._on(ref, lambda slot: slot.present())

@@ -179,4 +179,7 @@ def frame_filter_sql(dialect: Dialect, schema: MetaSchema, frame_filter: FrameFi
 
 def frame_filters_sql(dialect: Dialect, schema: MetaSchema, filters: list[FrameFilter]) -> Sql:
     """The filters ORed: a frame passes when one of them takes it."""
-    return join([frame_filter_sql(dialect, schema, f) for f in filters], "OR") if filters else TRUE
+    if len(filters) == 1:
+        return frame_filter_sql(dialect, schema, filters[0])
+    with dialect.optional():
+        return join([frame_filter_sql(dialect, schema, f) for f in filters], "OR") if filters else TRUE

@@ -7,7 +7,8 @@ meaning: ``NOT meta.city:Haifa`` takes the frames without a city too.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from string import Formatter
 from typing import Any, NamedTuple
@@ -82,6 +83,10 @@ class Dialect:
     uses_document: bool = False
     # Whether a label is on few of the version's frames (its label index then serves it on PostgreSQL).
     rare_label: Callable[[str], bool] = lambda label: False
+    # The meta equalities every frame the condition takes must satisfy (its ANDed ``meta`` terms, outside
+    # any OR or NOT): PostgreSQL's GIN index on ``meta`` finds the candidate rows from them.
+    required_meta: list[Sql] = field(default_factory=list)
+    _optional: int = 0
     _aliases: itertools.count = field(default_factory=itertools.count)
 
     @property
@@ -101,6 +106,15 @@ class Dialect:
     def column(self, expr: str, kind: str) -> Slot:
         return ColumnSlot(self, expr, kind)
 
+    @contextmanager
+    def optional(self) -> Iterator[None]:
+        """Conditions compiled inside are not required of every frame taken (an operand of OR, a NOT)."""
+        self._optional += 1
+        try:
+            yield
+        finally:
+            self._optional -= 1
+
     def labels_contain(self, label: str) -> Sql:
         """Some ROI of the frame has the label, from the row's ``labels`` (no document parsed): on
         PostgreSQL ``@>`` (GIN-indexed) for a rare label and ``?`` for a common one (the page-order walk),
@@ -117,7 +131,10 @@ class Dialect:
         nested: object = value
         for key in reversed(path):
             nested = {key: nested}
-        return Sql("e.meta @> %s::jsonb", [orjson.dumps(nested).decode()])
+        piece = Sql("e.meta @> %s::jsonb", [orjson.dumps(nested).decode()])
+        if not self._optional:
+            self.required_meta.append(piece)
+        return piece
 
     def collate(self) -> str:
         """Byte (code point) order for strings, as Python and SQLite's BINARY compare them."""
