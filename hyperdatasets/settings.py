@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "hyperdatasets.apps.HyperdatasetsConfig",
     "annotations.apps.AnnotationsConfig",
+    "dataviews.apps.DataviewsConfig",
     "webui.apps.WebuiConfig",
 ]
 

@@ -62,13 +62,14 @@ def selection_from(dataset_ids: list[Any], fields: dict[str, Any]) -> FrameSelec
     if shorthand:
         if "query" in shorthand:
             shorthand["frame_query"] = shorthand.pop("query")
-        groups.append([_checked(frame_filter_from(shorthand, "", aliases={"frame_query": "query"}), schema)])
+        groups.append([filter_checked(frame_filter_from(shorthand, "", aliases={"frame_query": "query"}), schema)])
     if "filters" in given:
-        groups.append([_checked(f, schema) for f in frame_filters_from(_json_field(given["filters"], "filters"))])
+        groups.append([filter_checked(f, schema) for f in frame_filters_from(_json_field(given["filters"], "filters"))])
     return FrameSelection(groups, order_from(given.get("order_by"), schema), schema)
 
 
-def _checked(frame_filter: FrameFilter, schema: MetaSchema) -> FrameFilter:
-    """Compile once for SQLite to refuse unknown fields and type clashes here, with their positions."""
+def filter_checked(frame_filter: FrameFilter, schema: MetaSchema) -> FrameFilter:
+    """Compile once for SQLite to refuse unknown fields and type clashes here, with their positions (a
+    selection's filters, a dataview's rules)."""
     frame_filter_sql(Dialect("sqlite"), schema, frame_filter)
     return frame_filter

@@ -68,17 +68,24 @@ def dataset_get(
             return datasets.get(project__name=project_name, name=dataset_name)
         except Dataset.DoesNotExist:
             raise NotFound(f"dataset {dataset_name!r} does not exist in project {project_name!r}") from None
-    outside = datasets.filter(project__isnull=True, name=dataset_name).first()
+    return named_without_project(datasets, dataset_name, "dataset", "dataset_project")
+
+
+def named_without_project(objects: QuerySet, name: str, kind: str, project_field: str):
+    """The rule for a name given without a project (datasets, dataviews): the object outside any project
+    that has it, else the one object of that name in any project; several are ``AmbiguousName``, naming
+    ``project_field`` as the field to give."""
+    outside = objects.filter(project__isnull=True, name=name).first()
     if outside is not None:
         return outside
-    candidates = list(datasets.filter(name=dataset_name).order_by("project__name")[:21])
+    candidates = list(objects.filter(name=name).order_by("project__name")[:21])
     if not candidates:
-        raise NotFound(f"dataset {dataset_name!r} does not exist")
+        raise NotFound(f"{kind} {name!r} does not exist")
     if len(candidates) > 1:
-        projects = ", ".join(repr(d.project.name) for d in candidates[:20])
+        projects = ", ".join(repr(c.project.name) for c in candidates[:20])
         raise AmbiguousName(
-            f"dataset name {dataset_name!r} exists in several projects ({projects}); give dataset_project",
-            details={"dataset_project": [f"required: {dataset_name!r} is in projects {projects}"]},
+            f"{kind} name {name!r} exists in several projects ({projects}); give {project_field}",
+            details={project_field: [f"required: {name!r} is in projects {projects}"]},
         )
     return candidates[0]
 

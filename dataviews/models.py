@@ -1,0 +1,68 @@
+"""A dataview: the stored recipe that picks, maps and orders frames from dataset versions for training.
+
+ClearML's ``dataviews.Dataview`` (shared/notes/hyper-datasets-inventory.md 1.10). The recipe parts are JSON in
+the shape the services check and normalise (``dataviews.spec``): input versions and rule references by id,
+filter rules as the query engine reads them (``hyperdatasets.queries.filters``).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class DataviewStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class OutputRois(models.TextChoices):
+    ALL_IN_FRAME = "all_in_frame", "All ROIs of the frame"
+    ONLY_FILTERED = "only_filtered", "Only the ROIs the rules matched"
+    FRAME_PER_ROI = "frame_per_roi", "One frame per matching ROI"
+
+
+class Dataview(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(
+        "hyperdatasets.Project", null=True, blank=True, on_delete=models.PROTECT, related_name="dataviews"
+    )
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True, default="")
+    tags = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=DataviewStatus.choices, default=DataviewStatus.DRAFT)
+    archived = models.BooleanField(default=False)  # ClearML's "archived" system tag
+    # [{"dataset": id, "version": id}], in the given order.
+    versions = models.JSONField(default=list, blank=True)
+    # [{"dataset": id | "*", "version": id | "*", "weight": number, filter_by_roi, label_rules, frame_query,
+    #   sources_query}], ORed.
+    filters = models.JSONField(default=list, blank=True)
+    # [{"source": {"dataset": id | "*", "version": id | "*", "labels": [...]}, "target": label}]
+    mapping = models.JSONField(default=list, blank=True)
+    labels_enumeration = models.JSONField(default=dict, blank=True)
+    output_rois = models.CharField(max_length=16, choices=OutputRois.choices, default=OutputRois.ALL_IN_FRAME)
+    # {"order": "sequential" | "random", "infinite": bool, "limit": int | null, "random_seed": int}
+    iteration = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    published = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="dataview_name_unique_in_project"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(project__isnull=True), name="dataview_name_unique_outside_projects"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project.name}/{self.name}" if self.project_id else self.name
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == DataviewStatus.PUBLISHED
