@@ -32,7 +32,7 @@ def people(django_user_model):
     # Staff: may use the admin site, holds every model permission of the apps, and no rule on 'vision'.
     users["staff"] = django_user_model.objects.create_user(username="staff", password="pw-staff-123", is_staff=True)
     users["staff"].user_permissions.add(*Permission.objects.filter(
-        content_type__app_label__in=["hyperdatasets", "annotations"]))
+        content_type__app_label__in=["hyperdatasets", "annotations", "dataviews"]))
     project = project_create(name="vision", user=users["owner"])
     project_rule_set(project, role=AccessRole.READ, user=users["reader"])
     project_rule_set(project, role=AccessRole.WRITE, user=users["writer"])
