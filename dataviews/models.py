@@ -66,3 +66,50 @@ class Dataview(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == DataviewStatus.PUBLISHED
+
+
+class DataviewIteration(models.Model):
+    """One run over a dataview: the recipe as it was when the run started, the plan of its order
+    (``dataviews.streams``) and, in ``DataviewItem`` rows, the snapshot of the items the rules took then. Kept
+    while it is used (``touched``), and removed a day after its last use."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dataview = models.ForeignKey(Dataview, on_delete=models.CASCADE, related_name="iterations")
+    recipe = models.JSONField(default=dict)  # the dataview's versions, filters, mapping, enumeration, output_rois
+    order = models.CharField(max_length=16)
+    random_seed = models.BigIntegerField()
+    repeat = models.BooleanField(default=False)
+    length = models.BigIntegerField(null=True, blank=True)  # None: endless
+    sizes = models.JSONField(default=list)  # items per rule (each item counted for its first rule)
+    weights = models.JSONField(default=list)
+    rule_counts = models.JSONField(default=list)  # frames each rule takes on its own
+    total = models.BigIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    touched = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["touched"], name="dataview_iteration_touched")]
+
+
+class DataviewItem(models.Model):
+    """One (input version, frame) of an iteration's snapshot: ``seq`` in the sequential order, its first rule
+    and ``rule_pos`` among that rule's items, the frame row it reads, and ``mask``, every rule that takes it."""
+
+    id = models.BigAutoField(primary_key=True)
+    iteration = models.ForeignKey(DataviewIteration, on_delete=models.DO_NOTHING, db_constraint=False,
+                                  related_name="+")
+    seq = models.BigIntegerField()
+    rule = models.SmallIntegerField()
+    rule_pos = models.BigIntegerField()
+    frame_row = models.BigIntegerField()
+    input_index = models.SmallIntegerField()
+    mask = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["iteration", "seq"], name="dataview_item_seq"),
+            models.Index(fields=["iteration", "rule", "rule_pos"], name="dataview_item_rule"),
+        ]

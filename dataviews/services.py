@@ -1,4 +1,5 @@
-"""Every write of a dataview: create, update, publish, archive and restore, clone, move, delete.
+"""Every write of a dataview: create, update, publish, archive and restore, clone, move, delete; and the
+start of an iteration (its snapshot of items, ``dataviews.rules``), and the removal of unused ones.
 
 A Published dataview is read-only: an update or a delete needs ``force`` (ClearML's rule). Archiving and
 moving change where the dataview is listed, not what it takes, and are allowed in either state. Each write
@@ -7,15 +8,18 @@ runs in one transaction on the dataview's locked row, so two writers never inter
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from dataviews import spec
-from dataviews.models import Dataview, DataviewStatus
+from dataviews import rules as dataview_rules
+from dataviews import spec, streams
+from dataviews.models import Dataview, DataviewItem, DataviewIteration, DataviewStatus
 from hyperdatasets.exceptions import AlreadyExists, InvalidInput, StateConflict
 from hyperdatasets.models import Project
+from hyperdatasets.selectors.frames import db_uuid
 from hyperdatasets.services.projects import project_create
 from hyperdatasets.validation import clean_name, clean_tags, clean_text
 
@@ -174,4 +178,70 @@ def dataview_delete(dataview: Dataview, *, force: bool = False) -> None:
     with transaction.atomic():
         dataview = _locked(dataview)
         _refuse_published(dataview, "delete", force)
+        _drop_iterations(DataviewIteration.objects.filter(dataview=dataview))
         dataview.delete()
+
+
+# --- iterations --------------------------------------------------------------------------------------------
+
+# An iteration nobody has read for this long is removed (its snapshot with it).
+ITERATION_KEPT = timedelta(days=1)
+RECIPE_SNAPSHOT = ("versions", "filters", "mapping", "labels_enumeration", "output_rois")
+
+
+def _drop_iterations(iterations) -> None:
+    ids = list(iterations.values_list("pk", flat=True))
+    if not ids:
+        return
+    with transaction.atomic():
+        DataviewItem.objects.filter(iteration_id__in=ids).delete()
+        DataviewIteration.objects.filter(pk__in=ids).delete()
+
+
+def iterations_expire() -> None:
+    """Remove the iterations nobody read for ``ITERATION_KEPT``."""
+    _drop_iterations(DataviewIteration.objects.filter(touched__lt=timezone.now() - ITERATION_KEPT))
+
+
+def iteration_start(dataview: Dataview, *, user=None, allow_repetition: bool = False,
+                    iteration: dict[str, Any] | None = None) -> DataviewIteration:
+    """A run over the dataview as it is now: the items its rules take (each input version's frames, each
+    once per version), their counts, and the plan of their order. ``iteration`` overrides the stored
+    iteration parameters for this run (order, infinite, limit, random_seed); ``allow_repetition`` makes a
+    synthetic epoch (``streams.stream_length``)."""
+    if type(allow_repetition) is not bool:
+        raise InvalidInput.for_field("allow_repetition", "must be true or false")
+    parameters = spec.clean_iteration(iteration, dataview.iteration)
+    iterations_expire()
+    inputs = spec.inputs_from_stored(dataview.versions)
+    if not inputs:
+        raise InvalidInput.for_field("versions", "the dataview has no input version to iterate")
+    rules = dataview_rules.recipe_rules(dataview.filters, inputs)
+    with transaction.atomic():
+        run = DataviewIteration.objects.create(
+            dataview=dataview, recipe={key: getattr(dataview, key) for key in RECIPE_SNAPSHOT},
+            order=parameters["order"], random_seed=parameters["random_seed"],
+            weights=[rule.weight for rule in rules], created_by=_user_or_none(user))
+        insert = dataview_rules.snapshot_sql(db_uuid(run.pk), inputs, rules, connection.vendor)
+        masks: list[tuple[int, int]] = []
+        with connection.cursor() as db:
+            if insert is not None:
+                db.execute(insert.text, insert.params)
+                db.execute("SELECT mask, count(*) FROM dataviews_dataviewitem WHERE iteration_id = %s GROUP BY mask",
+                           [db_uuid(run.pk)])
+                masks = db.fetchall()
+        counts = dataview_rules.counts_from_masks(masks, len(rules))
+        run.repeat, run.length = streams.stream_length(
+            counts.total, counts.sizes, run.weights, infinite=parameters["infinite"], limit=parameters["limit"],
+            allow_repetition=allow_repetition)
+        run.sizes, run.rule_counts, run.total = counts.sizes, counts.rule_counts, counts.total
+        run.save(update_fields=["repeat", "length", "sizes", "rule_counts", "total"])
+    return run
+
+
+def iteration_touch(run: DataviewIteration) -> None:
+    """Mark the iteration used (at most once a minute), so that it is kept."""
+    now = timezone.now()
+    if now - run.touched > timedelta(minutes=1):
+        DataviewIteration.objects.filter(pk=run.pk).update(touched=now)
+        run.touched = now

@@ -159,6 +159,19 @@ def _label_rule_sql(dialect: Dialect, schema: MetaSchema, rule: LabelRule) -> Sq
     return join([*needed, counted], "AND") if low > 0 else counted
 
 
+def roi_indexes_sql(dialect: Dialect, schema: MetaSchema, frame_filter: FrameFilter) -> Sql | None:
+    """The indexes of the frame's ROIs the filter's label rules matched (some include rule holds on the ROI),
+    as a JSON list; None when the filter picks no ROIs (disabled, or only ``must_not`` rules)."""
+    if frame_filter.filter_by_roi == "no_rois":
+        return Sql("'[]'::jsonb" if dialect.pg else "'[]'", [])
+    include = [rule for rule in frame_filter.label_rules if not rule.must_not]
+    if frame_filter.filter_by_roi != "label_rules" or not include:
+        return None
+    predicates = [_roi_predicate(dialect, schema, rule) for rule in include]
+    rois = dialect.document().child(["rois"])
+    return dialect.element_indexes(rois, lambda roi: join([p(roi) for p in predicates], "OR"))
+
+
 def frame_filter_sql(dialect: Dialect, schema: MetaSchema, frame_filter: FrameFilter) -> Sql:
     pieces: list[Sql] = []
     if frame_filter.filter_by_roi == "no_rois":

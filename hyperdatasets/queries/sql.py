@@ -173,6 +173,18 @@ class Dialect:
         return sql("({g} AND EXISTS (SELECT 1 FROM {items} WHERE {cond}))", g=self.array_guard(array),
                    items=self.elements(array, alias), cond=predicate(element))
 
+    def element_indexes(self, array: Slot, predicate) -> Sql:
+        """The indexes (from 0, ascending) of the array's elements that satisfy ``predicate``: a JSON list."""
+        alias = self.alias()
+        element = ElementSlot(self, alias)
+        if self.pg:
+            return sql("(SELECT COALESCE(jsonb_agg(" + alias + ".o - 1 ORDER BY " + alias + ".o), '[]'::jsonb) "
+                       "FROM jsonb_array_elements(CASE WHEN jsonb_typeof({v}) = 'array' THEN {v} END) "
+                       "WITH ORDINALITY AS " + alias + "(value, o) WHERE {cond})", v=array.value(),
+                       cond=predicate(element))
+        return sql("(SELECT json_group_array(" + alias + ".key) FROM {items} WHERE {g} AND {cond})",
+                   items=self.elements(array, alias), g=self.array_guard(array), cond=predicate(element))
+
     def count_elements(self, array: Slot, predicate) -> Sql:
         alias = self.alias()
         element = ElementSlot(self, alias)

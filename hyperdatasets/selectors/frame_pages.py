@@ -81,7 +81,7 @@ def frames_page(
     order = selection.order if selection is not None else DEFAULT_ORDER
     if backward and not order.is_default:
         raise InvalidInput.for_field("order_by", "walking backwards is for the default order")
-    dialect = _dialect(version)
+    dialect = version_dialect(version)
     condition = selection.condition(dialect) if selection is not None else None
     key = None if order.is_default else sort_key(order, dialect)
     columns = "e.frame_id, e.context_id, e.timestamp, e.version_id, e.saved, e.document"
@@ -99,7 +99,7 @@ def frames_page(
     if candidates:
         sql = [*head, _candidate_rows(version, dialect, after, descending)]
     else:
-        sql = [*head, _rows(version, dialect, label, rare)]
+        sql = [*head, frame_rows(version, dialect, label, rare)]
     if condition is not None:
         sql.append(Sql(f" AND {condition.text}", condition.params))
     if meta_key is not None:
@@ -134,19 +134,19 @@ def frames_query_count(version: DatasetVersion, selection: FrameSelection | None
     else one exact count of the resolved rows."""
     if selection is None or not selection.filters:
         return version.frame_count
-    dialect = _dialect(version)
+    dialect = version_dialect(version)
     condition = selection.condition(dialect)
-    rows = _rows(version, dialect, None, False)
+    rows = frame_rows(version, dialect, None, False)
     with connection.cursor() as db:
         db.execute(f"SELECT count(*){rows.text} AND {condition.text}", [*rows.params, *condition.params])
         return db.fetchone()[0]
 
 
-def _dialect(version: DatasetVersion) -> Dialect:
+def version_dialect(version: DatasetVersion) -> Dialect:
     return Dialect(connection.vendor, rare_label=lambda label: _label_is_rare(version, label))
 
 
-def _rows(version: DatasetVersion, dialect: Dialect, label: str | None, rare: bool) -> Sql:
+def frame_rows(version: DatasetVersion, dialect: Dialect, label: str | None = None, rare: bool = False) -> Sql:
     """``FROM ... WHERE ...``: the rows that resolve the version's frames (of ``label``), ready for more
     conditions. Call it after compiling the conditions: they say whether the document is needed."""
     ancestry = Ancestry.of(version)
@@ -208,7 +208,7 @@ def _candidates_first(version: DatasetVersion, dialect: Dialect, limit: int) -> 
 
 
 def _candidate_rows(version: DatasetVersion, dialect: Dialect, after: Sql | None, descending: bool) -> Sql:
-    """``FROM ... WHERE ...`` as ``_rows``, for the candidate-first plan: the ancestors' rows that hold the
+    """``FROM ... WHERE ...`` as ``frame_rows``, for the candidate-first plan: the ancestors' rows that hold the
     condition's required meta equalities (found by the GIN index, after the cursor), sorted in page order
     behind a fence (``OFFSET 0``) so that the page is then filled from them in order: each row is read back by
     its key (fenced too, so the planner does not look the rows up again by their meta) and checked for the

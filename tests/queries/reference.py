@@ -313,18 +313,20 @@ class Reference:
 
     # --- filters --------------------------------------------------------------------------------------
 
+    def roi_matches(self, roi: dict, rule: dict) -> bool:
+        """One ROI holds a label rule's label query and confidence range."""
+        confidence = roi.get("confidence")
+        low, high = rule.get("conf_range") or (None, None)
+        low = None if low in (None, -1) else low
+        high = None if high in (None, -1) else high
+        if (low is not None or high is not None) and not _is_num(confidence):
+            return False
+        if low is not None and confidence < low or high is not None and confidence > high:
+            return False
+        return self.matches(roi, rule.get("label"), "rois")
+
     def rule_matches(self, doc: dict, rule: dict) -> bool:
-        def roi_ok(roi):
-            confidence = roi.get("confidence")
-            low, high = rule.get("conf_range") or (None, None)
-            low = None if low in (None, -1) else low
-            high = None if high in (None, -1) else high
-            if (low is not None or high is not None) and not _is_num(confidence):
-                return False
-            if low is not None and confidence < low or high is not None and confidence > high:
-                return False
-            return self.matches(roi, rule.get("label"), "rois")
-        count = sum(1 for roi in doc.get("rois") or [] if roi_ok(roi))
+        count = sum(1 for roi in doc.get("rois") or [] if self.roi_matches(roi, rule))
         if rule.get("must_not"):
             return count == 0
         low, high = rule.get("count_range") or (None, None)

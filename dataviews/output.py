@@ -1,0 +1,64 @@
+"""A frame as a dataview yields it: where it was taken from, the ROIs ``output_rois`` keeps, labels mapped
+and enumerated.
+
+- ``output_rois``: ``all_in_frame`` keeps every ROI; ``only_filtered`` keeps the ROIs the item's rule
+  matched (those an include label rule holds on; every ROI for a rule without label rules);
+  ``frame_per_roi`` yields the frame once per matched ROI, each time with that ROI alone.
+- Label mapping (after filtering, so rules keep the original names): a mapping rule applies to the items of
+  the input versions its source names (``*``: any); an ROI that has every one of its source labels (``*``: any
+  ROI) gets its target. Where some rule applies to the item's version, an ROI's labels become the targets of
+  the rules it matches: labels no rule maps are dropped, and an ROI left without labels is dropped.
+- Enumeration: each ROI gets ``label_num``, the number of its first label that has one, else -1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dataviews import spec
+
+
+def _mapping_for(mapping: list[dict[str, Any]], dataset_id: str, version_id: str) -> list[dict[str, Any]]:
+    return [rule for rule in mapping if rule["source"]["dataset"] in (spec.ANY, dataset_id)
+            and rule["source"]["version"] in (spec.ANY, version_id)]
+
+
+def _mapped(roi: dict[str, Any], rules: list[dict[str, Any]]) -> dict[str, Any] | None:
+    labels = roi.get("label") if isinstance(roi.get("label"), list) else []
+    targets: list[str] = []
+    for rule in rules:
+        sources = rule["source"]["labels"]
+        if all(label == spec.ANY or label in labels for label in sources) and rule["target"] not in targets:
+            targets.append(rule["target"])
+    return {**roi, "label": targets} if targets else None
+
+
+def _numbered(roi: dict[str, Any], enumeration: dict[str, int]) -> dict[str, Any]:
+    labels = roi.get("label") if isinstance(roi.get("label"), list) else []
+    number = next((enumeration[label] for label in labels if isinstance(label, str) and label in enumeration), -1)
+    return {**roi, "label_num": number}
+
+
+def dataview_frames(frame: dict[str, Any], *, rule: int, dataset_id: str, version_id: str, roi_indexes: Any,
+                    recipe: dict[str, Any]) -> list[dict[str, Any]]:
+    """The frames one item yields (one, or one per matched ROI): ``frame`` as the version reads it."""
+    rois = frame.get("rois") if isinstance(frame.get("rois"), list) else []
+    mode = recipe.get("output_rois") or "all_in_frame"
+    if mode == "all_in_frame" or roi_indexes is None:
+        chosen = list(range(len(rois)))
+    else:
+        chosen = sorted(i for i in set(roi_indexes) if type(i) is int and 0 <= i < len(rois))
+    mapping = _mapping_for(recipe.get("mapping") or [], dataset_id, version_id)
+    enumeration = recipe.get("labels_enumeration") or {}
+    kept: list[dict[str, Any]] = []
+    for index in chosen:
+        roi = rois[index] if isinstance(rois[index], dict) else {}
+        if mapping:
+            roi = _mapped(roi, mapping)
+            if roi is None:
+                continue
+        kept.append(_numbered(roi, enumeration))
+    base = {**frame, "dataset": {"id": dataset_id, "version": version_id}, "rule_index": rule}
+    if mode == "frame_per_roi":
+        return [{**base, "rois": [roi]} for roi in kept]
+    return [{**base, "rois": kept}]
