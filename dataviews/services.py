@@ -56,11 +56,11 @@ def _save(dataview: Dataview, *, create: bool = False) -> Dataview:
     return dataview
 
 
-def _apply_recipe(dataview: Dataview, fields: dict[str, Any]) -> None:
+def _apply_recipe(dataview: Dataview, fields: dict[str, Any], datasets=None) -> None:
     """Check the given recipe fields against the (new or stored) inputs and set them. Rules always refer to
     the inputs, so when the inputs change the stored rules are checked again."""
     if "versions" in fields:
-        inputs = spec.clean_inputs(fields["versions"])
+        inputs = spec.clean_inputs(fields["versions"], datasets)
         dataview.versions = spec.stored_inputs(inputs)
     else:
         inputs = spec.inputs_from_stored(dataview.versions)
@@ -77,16 +77,17 @@ def _apply_recipe(dataview: Dataview, fields: dict[str, Any]) -> None:
 
 
 def dataview_create(*, name: str, project_name: str | None = None, description: str | None = None,
-                    tags: list[str] | None = None, user=None, **recipe: Any) -> Dataview:
+                    tags: list[str] | None = None, user=None, datasets=None, **recipe: Any) -> Dataview:
     """A Draft dataview. ``recipe``: ``versions``, ``filters``, ``mapping``, ``labels_enumeration``,
-    ``output_rois``, ``iteration`` (see ``dataviews.spec``)."""
+    ``output_rois``, ``iteration`` (see ``dataviews.spec``); its inputs are taken among ``datasets`` (all
+    when None)."""
     unknown = sorted(set(recipe) - set(RECIPE_FIELDS))
     if unknown:
         raise InvalidInput.for_field(unknown[0], f"unknown field; known: {', '.join(RECIPE_FIELDS)}")
     name = clean_name("name", name)
     dataview = Dataview(name=name, description=clean_text("description", description), tags=clean_tags(tags),
                         created_by=_user_or_none(user))
-    _apply_recipe(dataview, {"versions": recipe.get("versions"), **recipe})
+    _apply_recipe(dataview, {"versions": recipe.get("versions"), **recipe}, datasets)
     with transaction.atomic():
         dataview.project = _project(project_name, user)
         return _save(dataview, create=True)
@@ -101,7 +102,7 @@ def _refuse_published(dataview: Dataview, action: str, force: bool) -> None:
         raise StateConflict(f"dataview {dataview.name!r} is Published and read-only; pass force=True to {action} it")
 
 
-def dataview_update(dataview: Dataview, *, force: bool = False, **fields: Any) -> Dataview:
+def dataview_update(dataview: Dataview, *, force: bool = False, datasets=None, **fields: Any) -> Dataview:
     """Change the given fields (``EDITABLE_FIELDS``); a Published dataview only with ``force``."""
     unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
     if unknown:
@@ -115,7 +116,7 @@ def dataview_update(dataview: Dataview, *, force: bool = False, **fields: Any) -
             dataview.description = clean_text("description", fields["description"])
         if "tags" in fields:
             dataview.tags = clean_tags(fields["tags"])
-        _apply_recipe(dataview, {key: fields[key] for key in RECIPE_FIELDS if key in fields})
+        _apply_recipe(dataview, {key: fields[key] for key in RECIPE_FIELDS if key in fields}, datasets)
         return _save(dataview)
 
 

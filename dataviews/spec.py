@@ -81,8 +81,9 @@ def clean_label(field: str, value: Any) -> str:
 # --- inputs ------------------------------------------------------------------------------------------------
 
 
-def clean_inputs(value: Any) -> list[Input]:
-    """The input versions, in the given order, each once."""
+def clean_inputs(value: Any, datasets=None) -> list[Input]:
+    """The input versions, in the given order, each once; ``datasets``: the datasets they may be taken from
+    (the caller's visible ones; any other is not found)."""
     inputs: list[Input] = []
     for i, item in enumerate(_list(value, "versions", MAX_INPUTS)):
         field = f"versions[{i}]"
@@ -95,7 +96,7 @@ def clean_inputs(value: Any) -> list[Input]:
             if entry.get(key) is not None:
                 clean_name(f"{field}.{key}", entry[key])
         dataset = dataset_get(dataset_id=dataset_id, dataset_name=dataset_name,
-                              project_name=entry.get("dataset_project"))
+                              project_name=entry.get("dataset_project"), queryset=datasets)
         version_id = entry.get("version_id", entry.get("version"))
         version_name = entry.get("version_name")
         if version_id is None and version_name is None:

@@ -242,3 +242,20 @@ def test_admin_lists_visible_dataviews_and_publishes_through_the_service(street,
     assert client.get(f"/admin/dataviews/dataview/{hidden.pk}/change/").status_code == 302
     client.post("/admin/dataviews/dataview/", {"action": "archive", "_selected_action": [str(view.pk)]})
     assert not Dataview.objects.get(pk=view.pk).archived  # read on the project is not write
+
+
+def test_inputs_are_taken_only_among_the_given_datasets(street):
+    """A caller's visible datasets bound what a recipe may name: any other is not found, by id or by name."""
+    dataset, v1, _v2 = street
+    from hyperdatasets.models import Dataset
+
+    hidden = Dataset.objects.exclude(pk=dataset.pk)
+    for entry in ({"dataset_id": str(dataset.pk), "version_id": str(v1.pk)},
+                  {"dataset_name": "street", "dataset_project": "cars", "version_name": "v1"}):
+        with pytest.raises(NotFound):
+            dataview_create(name="scoped", versions=[entry], datasets=hidden)
+    view = dataview_create(name="scoped", versions=[{"dataset_name": "street", "version_name": "v1"}],
+                           datasets=Dataset.objects.all())
+    with pytest.raises(NotFound):
+        dataview_update(view, versions=[{"dataset_id": str(dataset.pk), "version_id": str(v1.pk)}], datasets=hidden)
+    assert dataview_get(dataview_id=view.pk).versions == [{"dataset": str(dataset.pk), "version": str(v1.pk)}]
