@@ -34,18 +34,21 @@ def _mapped(roi: dict[str, Any], rules: list[dict[str, Any]]) -> dict[str, Any] 
 
 
 def _numbered(roi: dict[str, Any], enumeration: dict[str, int]) -> dict[str, Any]:
+    """The ROI (changed in place: a frame just read is the caller's own) with its ``label_num``."""
     labels = roi.get("label") if isinstance(roi.get("label"), list) else []
-    number = next((enumeration[label] for label in labels if isinstance(label, str) and label in enumeration), -1)
-    return {**roi, "label_num": number}
+    roi["label_num"] = next((enumeration[label] for label in labels if isinstance(label, str) and label in enumeration),
+                            -1) if enumeration else -1
+    return roi
 
 
 def dataview_frames(frame: dict[str, Any], *, rule: int, dataset_id: str, version_id: str, roi_indexes: Any,
                     recipe: dict[str, Any]) -> list[dict[str, Any]]:
-    """The frames one item yields (one, or one per matched ROI): ``frame`` as the version reads it."""
+    """The frames one item yields (one, or one per matched ROI) from ``frame`` as the version reads it, a
+    document just parsed for this call (changed in place)."""
     rois = frame.get("rois") if isinstance(frame.get("rois"), list) else []
     mode = recipe.get("output_rois") or "all_in_frame"
     if mode == "all_in_frame" or roi_indexes is None:
-        chosen = list(range(len(rois)))
+        chosen = range(len(rois))
     else:
         chosen = sorted(i for i in set(roi_indexes) if type(i) is int and 0 <= i < len(rois))
     mapping = _mapping_for(recipe.get("mapping") or [], dataset_id, version_id)
@@ -58,7 +61,9 @@ def dataview_frames(frame: dict[str, Any], *, rule: int, dataset_id: str, versio
             if roi is None:
                 continue
         kept.append(_numbered(roi, enumeration))
-    base = {**frame, "dataset": {"id": dataset_id, "version": version_id}, "rule_index": rule}
+    frame["dataset"] = {"id": dataset_id, "version": version_id}
+    frame["rule_index"] = rule
     if mode == "frame_per_roi":
-        return [{**base, "rois": [roi]} for roi in kept]
-    return [{**base, "rois": kept}]
+        return [{**frame, "rois": [roi]} for roi in kept]
+    frame["rois"] = kept
+    return [frame]

@@ -151,7 +151,7 @@ def _item_frames(run: DataviewIteration, items: list[tuple[int, int, int]]) -> l
     sequential = run.order == "sequential"
     if sequential:
         keys = sorted({item[2] for item in items})
-        where = Sql("i.seq = ANY(%s)" if pg else f"i.seq IN ({', '.join(['%s'] * len(keys))})",
+        where = Sql("i.seq = ANY(%s::bigint[])" if pg else f"i.seq IN ({', '.join(['%s'] * len(keys))})",
                     [keys] if pg else keys)
     else:
         by_rule: dict[int, list[int]] = {}
@@ -160,7 +160,7 @@ def _item_frames(run: DataviewIteration, items: list[tuple[int, int, int]]) -> l
         parts = []
         for rule, positions in sorted(by_rule.items()):
             positions = sorted(set(positions))
-            parts.append(Sql("(i.rule = %s AND i.rule_pos = ANY(%s))" if pg else
+            parts.append(Sql("(i.rule = %s AND i.rule_pos = ANY(%s::bigint[]))" if pg else
                              f"(i.rule = %s AND i.rule_pos IN ({', '.join(['%s'] * len(positions))}))",
                              [rule, positions] if pg else [rule, *positions]))
         where = Sql("(" + " OR ".join(p.text for p in parts) + ")", [x for p in parts for x in p.params])

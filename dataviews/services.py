@@ -228,6 +228,10 @@ def iteration_start(dataview: Dataview, *, user=None, allow_repetition: bool = F
         with connection.cursor() as db:
             if insert is not None:
                 db.execute(insert.text, insert.params)
+                if connection.vendor == "postgresql":
+                    # Fresh statistics for the batches' lookups (autovacuum may be off, or not yet there):
+                    # without them the planner takes the new rows for none and filters instead of seeking.
+                    db.execute("ANALYZE dataviews_dataviewitem")
                 db.execute("SELECT mask, count(*) FROM dataviews_dataviewitem WHERE iteration_id = %s GROUP BY mask",
                            [db_uuid(run.pk)])
                 masks = db.fetchall()

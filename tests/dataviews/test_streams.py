@@ -3,6 +3,7 @@ the weighted merge is the global sort of every item's arrival time, shards are d
 batches resumed from returned positions give the same stream, and a seed gives the same order in another
 process."""
 
+import itertools
 import json
 import math
 import subprocess
@@ -76,7 +77,7 @@ def test_shards_are_disjoint_and_complete_and_resume_from_positions(plan, worker
     parts = []
     for worker in range(workers):
         part, position = [], streams.start(plan)
-        for size in sizes * 100:  # batches of varying sizes, each resumed from the returned position
+        for size in itertools.cycle(sizes):  # batches of varying sizes, each resumed from the returned position
             items, position = walk(plan, Position(position.i, list(position.ks)), size, worker, workers)
             if not items:
                 break
