@@ -41,29 +41,41 @@ def _numbered(roi: dict[str, Any], enumeration: dict[str, int]) -> dict[str, Any
     return roi
 
 
-def dataview_frames(frame: dict[str, Any], *, rule: int, dataset_id: str, version_id: str, roi_indexes: Any,
-                    recipe: dict[str, Any]) -> list[dict[str, Any]]:
-    """The frames one item yields (one, or one per matched ROI) from ``frame`` as the version reads it, a
-    document just parsed for this call (changed in place)."""
-    rois = frame.get("rois") if isinstance(frame.get("rois"), list) else []
-    mode = recipe.get("output_rois") or "all_in_frame"
-    if mode == "all_in_frame" or roi_indexes is None:
-        chosen = range(len(rois))
-    else:
-        chosen = sorted(i for i in set(roi_indexes) if type(i) is int and 0 <= i < len(rois))
-    mapping = _mapping_for(recipe.get("mapping") or [], dataset_id, version_id)
-    enumeration = recipe.get("labels_enumeration") or {}
-    kept: list[dict[str, Any]] = []
-    for index in chosen:
-        roi = rois[index] if isinstance(rois[index], dict) else {}
-        if mapping:
-            roi = _mapped(roi, mapping)
-            if roi is None:
-                continue
-        kept.append(_numbered(roi, enumeration))
-    frame["dataset"] = {"id": dataset_id, "version": version_id}
-    frame["rule_index"] = rule
-    if mode == "frame_per_roi":
-        return [{**frame, "rois": [roi]} for roi in kept]
-    frame["rois"] = kept
-    return [frame]
+class FrameShaper:
+    """Shapes the frames of one recipe's items; what depends only on the recipe and the input (the mapping
+    rules that apply to it) is worked out once per input."""
+
+    def __init__(self, recipe: dict[str, Any]) -> None:
+        self.mode = recipe.get("output_rois") or "all_in_frame"
+        self.enumeration = recipe.get("labels_enumeration") or {}
+        self.mapping = recipe.get("mapping") or []
+        self._inputs: dict[tuple[str, str], tuple[dict[str, str], list]] = {}
+
+    def frames(self, frame: dict[str, Any], *, rule: int, dataset_id: str, version_id: str,
+               roi_indexes: Any) -> list[dict[str, Any]]:
+        """The frames one item yields (one, or one per matched ROI) from ``frame`` as the version reads it,
+        a document just parsed for this call (changed in place)."""
+        known = self._inputs.get((dataset_id, version_id))
+        if known is None:
+            known = self._inputs[(dataset_id, version_id)] = (
+                {"id": dataset_id, "version": version_id}, _mapping_for(self.mapping, dataset_id, version_id))
+        taken_from, mapping = known
+        rois = frame.get("rois") if isinstance(frame.get("rois"), list) else []
+        if self.mode == "all_in_frame" or roi_indexes is None:
+            chosen = range(len(rois))
+        else:
+            chosen = sorted(i for i in set(roi_indexes) if type(i) is int and 0 <= i < len(rois))
+        kept: list[dict[str, Any]] = []
+        for index in chosen:
+            roi = rois[index] if isinstance(rois[index], dict) else {}
+            if mapping:
+                roi = _mapped(roi, mapping)
+                if roi is None:
+                    continue
+            kept.append(_numbered(roi, self.enumeration))
+        frame["dataset"] = dict(taken_from)
+        frame["rule_index"] = rule
+        if self.mode == "frame_per_roi":
+            return [{**frame, "rois": [roi]} for roi in kept]
+        frame["rois"] = kept
+        return [frame]

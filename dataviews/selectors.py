@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 
 from dataviews import spec, streams
 from dataviews.models import Dataview, DataviewIteration
-from dataviews.output import dataview_frames
+from dataviews.output import FrameShaper
 from dataviews.rules import Counts, count_sql, counts_from_masks, recipe_rules, roi_choice_sql
 from hyperdatasets.exceptions import InvalidCursor, InvalidInput, NotFound
 from hyperdatasets.queries.sql import Sql
@@ -170,14 +170,15 @@ def _item_frames(run: DataviewIteration, items: list[tuple[int, int, int]]) -> l
     with connection.cursor() as db:
         db.execute(query, [*rois.params, db_uuid(run.pk), *where.params])
         rows = db.fetchall()
-    found = {((row[0],) if sequential else (row[1], row[2])): row for row in rows}
+    found = {(row[0] if sequential else (row[1], row[2])): row for row in rows}
+    shaper = FrameShaper(recipe)
     frames: list[dict[str, Any]] = []
     for _i, rule, key in items:
-        row = found.get((key,) if sequential else (rule, key))
+        row = found.get(key if sequential else (rule, key))
         if row is None:
             continue  # its frame row is gone: a Draft input changed since the iteration started
         dataset_id, version_id = stored_inputs[row[3]]
         indexes = load_json(row[8]) if row[8] is not None else None
-        frames += dataview_frames(frame_output(row[7], row[6], row[5], row[4]), rule=row[1], dataset_id=dataset_id,
-                                  version_id=version_id, roi_indexes=indexes, recipe=recipe)
+        frames += shaper.frames(frame_output(row[7], row[6], row[5], row[4]), rule=row[1], dataset_id=dataset_id,
+                                version_id=version_id, roi_indexes=indexes)
     return frames

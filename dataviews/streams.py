@@ -119,8 +119,16 @@ def start(plan: Plan) -> Position:
     return Position(0, [0] * len(plan.sizes))
 
 
-def _arrival(plan: Plan, rule: int, k: int) -> float:
-    return (k + key(plan.seed, 0x5EED, rule, k) / _U) / (plan.weights[rule] * plan.sizes[rule])
+class _Arrivals:
+    """``arrival(rule, k)``: when the ``k``-th item of the rule comes, ``(k + u) / (w * n)`` with
+    ``u = key(seed, 0x5EED, rule, k) / 2**64`` (the key's prefix per rule worked out once: ``key`` folds)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.bases = [key(plan.seed, 0x5EED, rule) for rule in range(len(plan.sizes))]
+        self.rates = [w * n for w, n in zip(plan.weights, plan.sizes, strict=True)]
+
+    def __call__(self, rule: int, k: int) -> float:
+        return (k + mix(self.bases[rule] ^ (k & MASK64)) / _U) / self.rates[rule]
 
 
 def _rule_pos(plan: Plan, rule: int, k: int, permutations: dict) -> int:
@@ -151,10 +159,11 @@ def walk(plan: Plan, position: Position, count: int, worker: int = 0, workers: i
             i += workers
         return out, Position(i, list(position.ks))
     ks = list(position.ks)
+    arrival = _Arrivals(plan)
     heap = []
     for rule, size in enumerate(plan.sizes):
         if size and (plan.repeat or ks[rule] < size):
-            heapq.heappush(heap, (_arrival(plan, rule, ks[rule]), rule))
+            heapq.heappush(heap, (arrival(rule, ks[rule]), rule))
     permutations: dict = {}
     while heap and len(out) < count and (end is None or i < end):
         _time, rule = heapq.heappop(heap)
@@ -164,7 +173,7 @@ def walk(plan: Plan, position: Position, count: int, worker: int = 0, workers: i
         ks[rule] = k + 1
         i += 1
         if plan.repeat or k + 1 < plan.sizes[rule]:
-            heapq.heappush(heap, (_arrival(plan, rule, k + 1), rule))
+            heapq.heappush(heap, (arrival(rule, k + 1), rule))
     if heap and i % workers != worker:
         # Step past the other workers' items, so the position is this worker's next item.
         while heap and i % workers != worker and (end is None or i < end):
@@ -173,7 +182,7 @@ def walk(plan: Plan, position: Position, count: int, worker: int = 0, workers: i
             ks[rule] = k + 1
             i += 1
             if plan.repeat or k + 1 < plan.sizes[rule]:
-                heapq.heappush(heap, (_arrival(plan, rule, k + 1), rule))
+                heapq.heappush(heap, (arrival(rule, k + 1), rule))
     return out, Position(i, ks)
 
 
