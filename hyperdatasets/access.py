@@ -50,6 +50,10 @@ POLICY: dict[str, Role] = {
     "uploads.create": Role.WRITE,
     "deletion.view": Role.READ,
     "deletion.retry": Role.ADMIN,
+    "dataview.view": Role.READ,
+    "dataview.change": Role.WRITE,
+    "dataview.delete": Role.WRITE,
+    "project.add_dataview": Role.WRITE,
 }
 
 
@@ -199,7 +203,7 @@ def require_dataset_move(user, dataset: Dataset, target: Project | None) -> None
         require_project(user, target, "project.add_dataset")
 
 
-def require_create_in_project(user, project_name: str | None) -> None:
+def require_create_in_project(user, project_name: str | None, action: str = "project.add_dataset") -> None:
     """Creating a dataset in an existing project needs write there (an unseen project is not found);
     a new project is created with the caller as its admin."""
     if project_name is None:
@@ -209,4 +213,4 @@ def require_create_in_project(user, project_name: str | None) -> None:
         return
     if not visible_projects(user).filter(pk=project.pk).exists():
         raise NotFound(f"project {project_name!r} does not exist")
-    require_project(user, project, "project.add_dataset")
+    require_project(user, project, action)

@@ -1,6 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from dataviews import api as dataviews
 from hyperdatasets.api.views import auth, datasets, deletion, frames, lookups, projects, versions
 
 urlpatterns = [
@@ -59,4 +60,18 @@ urlpatterns = [
          name="api-frame-links"),
     path("versions/<uuid:version_id>/stats/", frames.VersionStatsView.as_view(), name="api-version-stats"),
     path("versions/<uuid:version_id>/diff/", frames.VersionDiffView.as_view(), name="api-version-diff"),
+    path("dataviews/", dataviews.DataviewListView.as_view(), name="api-dataviews"),
+    path("dataviews/<uuid:dataview_id>/", dataviews.DataviewDetailView.as_view(), name="api-dataview"),
+    path("dataviews/<uuid:dataview_id>/publish/", dataviews.DataviewPublishView.as_view(), name="api-dataview-publish"),
+    path("dataviews/<uuid:dataview_id>/archive/", dataviews.DataviewArchiveView.as_view(), name="api-dataview-archive"),
+    path("dataviews/<uuid:dataview_id>/restore/", dataviews.DataviewRestoreView.as_view(), name="api-dataview-restore"),
+    path("dataviews/<uuid:dataview_id>/clone/", dataviews.DataviewCloneView.as_view(), name="api-dataview-clone"),
+    path("dataviews/<uuid:dataview_id>/move/", dataviews.DataviewMoveView.as_view(), name="api-dataview-move"),
+    path("dataviews/<uuid:dataview_id>/count/", dataviews.DataviewCountView.as_view(), name="api-dataview-count"),
+    path("dataviews/<uuid:dataview_id>/iterations/", dataviews.DataviewIterationsView.as_view(),
+         name="api-dataview-iterations"),
+    path("dataview-iterations/<uuid:iteration_id>/", dataviews.IterationDetailView.as_view(),
+         name="api-dataview-iteration"),
+    path("dataview-iterations/<uuid:iteration_id>/next/", dataviews.IterationNextView.as_view(),
+         name="api-dataview-iteration-next"),
 ]

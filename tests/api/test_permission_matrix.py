@@ -7,6 +7,7 @@ import pytest
 from django.urls import URLPattern
 from PIL import Image
 
+from dataviews.services import dataview_create, iteration_start
 from hyperdatasets.api import urls as api_urls
 from hyperdatasets.models import ProjectAccessRule
 from hyperdatasets.selectors.versions import version_head
@@ -92,6 +93,21 @@ MATRIX = {
     ("api-deletion-jobs", "GET"): (Need.SIGNED_IN, "", None),
     ("api-deletion-job", "GET"): (Need.READ, "", None),
     ("api-deletion-job-retry", "POST"): (Need.ADMIN, "", None),
+    ("api-dataviews", "GET"): (Need.SIGNED_IN, "", None),
+    ("api-dataviews", "POST"): (Need.WRITE, "", {"name": "new-view", "project_name": "vision", "versions": [
+        {"dataset_name": "cars", "dataset_project": "vision", "version_name": "pub"}]}),
+    ("api-dataview", "GET"): (Need.READ, "", None),
+    ("api-dataview", "PATCH"): (Need.WRITE, "", {"description": "changed"}),
+    ("api-dataview", "DELETE"): (Need.WRITE, "", None),
+    ("api-dataview-publish", "POST"): (Need.WRITE, "", None),
+    ("api-dataview-archive", "POST"): (Need.WRITE, "", None),
+    ("api-dataview-restore", "POST"): (Need.WRITE, "", None),
+    ("api-dataview-clone", "POST"): (Need.WRITE, "", {"name": "copy"}),
+    ("api-dataview-move", "POST"): (Need.WRITE, "", {"project_name": "vision"}),
+    ("api-dataview-count", "GET"): (Need.READ, "", None),
+    ("api-dataview-iterations", "POST"): (Need.READ, "", {"iteration": {"order": "random"}}),
+    ("api-dataview-iteration", "GET"): (Need.READ, "", None),
+    ("api-dataview-iteration-next", "POST"): (Need.READ, "", {"batch_size": 10}),
 }
 
 # What each role may do in project "vision" (outsider: signed in, no rule there).
@@ -140,8 +156,13 @@ def ctx(people, dataset):
     gone = dataset_create(dataset_name="gone", dataset_project="vision", user=people["owner"])
     frames_upsert(version_head(gone), [frame("g", uri="s3://nowhere/g.jpg")])
     job = dataset_delete(gone, delete_all_versions=True, delete_sources=True, user=people["owner"])
+    view = dataview_create(name="training", project_name="vision", user=people["owner"],
+                           versions=[{"dataset_id": str(dataset.pk), "version_id": str(head.pk)}],
+                           filters=[{"dataset": str(dataset.pk), "version": "*"}])
+    run = iteration_start(view)
     return {"project_id": people["project"].pk, "dataset_id": dataset.pk, "version_id": head.pk,
-            "rule_id": rule.pk, "frame_id": "a", "published": published.pk, "job_id": job.pk}
+            "rule_id": rule.pk, "frame_id": "a", "published": published.pk, "job_id": job.pk,
+            "dataview_id": view.pk, "iteration_id": run.pk}
 
 
 @pytest.mark.parametrize("role", ROLES)

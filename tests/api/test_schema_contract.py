@@ -12,6 +12,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 
+from dataviews.services import dataview_create
 from hyperdatasets.selectors.versions import version_head
 from hyperdatasets.services.datasets import dataset_create
 from hyperdatasets.services.frames import frames_upsert
@@ -35,6 +36,11 @@ def token(django_user_model):
     user = django_user_model.objects.create_superuser(username="fuzz", password="pw-fuzz-123")
     dataset = dataset_create(dataset_name="fuzzed", user=user)
     frames_upsert(version_head(dataset), [frame("a", labels=[["car"]])])
+    # A dataview, so that the dataviews list answers one to check against the schema.
+    dataview_create(name="fuzzed-view", user=user,
+                    versions=[{"dataset_id": str(dataset.pk), "version_name": "Current"}],
+                    filters=[{"dataset": str(dataset.pk), "version": "*", "label_rules": [{"label": "car"}]}],
+                    labels_enumeration={"car": 1}, output_rois="only_filtered")
     return Token.objects.create(user=user).key
 
 
