@@ -12,10 +12,12 @@ from hyperdatasets.sdk.client import (
     configure,
 )
 from hyperdatasets.sdk.datasets import Dataset, DatasetVersion
+from hyperdatasets.sdk.dataviews import DataView, IterationOrder
 from hyperdatasets.sdk.frames import Annotation, FrameGroup, ImageAnnotation, SingleFrame
 from hyperdatasets.sdk.jobs import DeletionJob
 
 __all__ = [
-    "AccessDeniedError", "Annotation", "Dataset", "DatasetVersion", "DeletionJob", "FrameGroup", "HyperDatasetsError",
-    "ImageAnnotation", "InvalidRequestError", "NotFoundError", "ServerError", "SingleFrame", "configure",
+    "AccessDeniedError", "Annotation", "DataView", "Dataset", "DatasetVersion", "DeletionJob", "FrameGroup",
+    "HyperDatasetsError", "ImageAnnotation", "InvalidRequestError", "IterationOrder", "NotFoundError", "ServerError",
+    "SingleFrame", "configure",
 ]

@@ -1,0 +1,72 @@
+"""The SDK's DataView against a live server: queries by names, weights, mapping and enumeration, stored and
+read back, counted, iterated (whole, and in shards whose union is the whole), the same seed giving the same
+order, projections, and the server's refusals as exceptions."""
+
+import pytest
+
+from hyperdatasets import sdk
+from hyperdatasets.sdk import DataView, IterationOrder
+
+
+@pytest.fixture
+def street(api):
+    version = sdk.DatasetVersion.create_new_dataset(dataset_name="street", dataset_project="dv")
+    frames = []
+    for i in range(40):
+        single = sdk.SingleFrame(id=f"s{i:02d}", source=f"s3://b/{i}.jpg", width=64, height=48, timestamp=i,
+                                 context_id="drive", metadata={"time": "night" if i % 4 == 0 else "day"})
+        single.add_annotation(box2d_xywh=[1, 1, 5, 5], labels=["car"] if i % 2 else ["person"], confidence=0.9)
+        frames.append(single)
+    assert version.add_frames(frames) == []
+    return version
+
+
+def test_a_dataview_from_the_sdk(street):
+    view = DataView(name="training", iteration_order=IterationOrder.random, random_seed=11, project_name="dv")
+    view.add_query(dataset_name="street", dataset_project="dv", version_name="Current", frame_query="meta.time:day")
+    view.add_query(dataset_name="street", version_name="*", roi_query="person", weight=3)
+    view.add_mapping_rule(dataset_name="street", version_name="*", from_labels=["car"], to_label="vehicle")
+    view.add_mapping_rule(dataset_name="street", version_name="*", from_labels=["person"], to_label="person")
+    view.set_labels({"vehicle": 1, "person": 2})
+    day = sum(1 for i in range(40) if i % 4)
+    person_night = sum(1 for i in range(40) if i % 4 == 0)  # night frames are even: all with a person
+    assert view.get_count() == day + person_night
+    rules = view.get_count_per_rule()
+    assert [r["count"] for r in rules] == [day, 20] and [r["share"] for r in rules] == [day, person_night]
+    assert view.id is not None and view.random_seed == 11
+
+    frames = view.to_list()
+    assert sorted(f.id for f in frames) == sorted(f"s{i:02d}" for i in range(40))
+    for frame in frames:
+        (roi,) = frame.annotations
+        assert (roi["label"], roi["label_enum"]) == ((["vehicle"], 1) if int(frame.id[1:]) % 2 else (["person"], 2))
+        assert frame.dataview_source["version"] == street.id
+    again = DataView.get(dataview_id=view.id)
+    assert [f.id for f in again.to_list()] == [f.id for f in frames]  # the same seed, the same order
+    assert DataView.get(name="training", project_name="dv").id == view.id
+
+    parts = [list(view.get_iterator(num_workers=3, worker_index=w, batch_size=4)) for w in range(3)]
+    assert sorted(f.id for part in parts for f in part) == sorted(f.id for f in frames)
+    assert [set(f.id for f in part) & set(f.id for f in other) for part in parts for other in parts
+            if part is not other] == [set()] * 6
+    projected = view.to_dict(projection=["id", "meta.time"])
+    assert sorted(p["id"] for p in projected) == sorted(f.id for f in frames)
+    assert all(set(p) == {"id", "meta"} and p["meta"]["time"] in ("day", "night") for p in projected)
+
+
+def test_sequential_order_and_errors(street):
+    view = DataView(name="ordered", iteration_order="sequential", iteration_infinite=True, maximum_number_of_frames=50)
+    view.add_query(dataset_name="street", version_name="Current")
+    assert [f.id for f in view.to_list()] == [f"s{i % 40:02d}" for i in range(50)]
+    endless = DataView(name="endless", iteration_infinite=True)
+    endless.add_query(dataset_name="street", version_name="Current")
+    with pytest.raises(ValueError, match="infinite"):
+        endless.to_list()
+    broken = DataView(name="broken")
+    broken.add_query(dataset_name="street", version_name="Current", frame_query="meta.time:(")
+    with pytest.raises(sdk.InvalidRequestError, match="frame_query"):
+        broken.store()
+    missing = DataView(name="missing")
+    missing.add_query(dataset_name="no-such-dataset", version_name="v1")
+    with pytest.raises(sdk.NotFoundError):
+        missing.get_count()
