@@ -359,3 +359,17 @@ def required_labels(tree: Item | None) -> list[str]:
                 for label in required_labels(child.a if isinstance(child, Plus) else child)]
     return []
 
+
+
+def single_label(tree: Item | None) -> str | None:
+    """The label when a label rule's query is exactly one plain label (``car``, ``"Bus Stop"``,
+    ``label.keyword:car``): a ROI satisfies it when it has that label, which the row's labels tell."""
+    while isinstance(tree, Group):
+        tree = tree.expr
+    if isinstance(tree, SearchField):
+        if tree.name.removeprefix("rois.") not in ("label", "label.keyword"):
+            return None
+        tree = tree.expr
+    if isinstance(tree, Phrase) or (isinstance(tree, Word) and wildcard_parts(tree) is None):
+        return term_text(tree)
+    return None

@@ -17,7 +17,7 @@ from typing import Any
 from luqum.tree import Item
 
 from hyperdatasets.exceptions import InvalidInput
-from hyperdatasets.queries.compiler import compile_query, required_labels
+from hyperdatasets.queries.compiler import compile_query, required_labels, single_label
 from hyperdatasets.queries.fields import MetaSchema, Scope
 from hyperdatasets.queries.sql import TRUE, Dialect, Slot, Sql, join, negate
 from hyperdatasets.queries.syntax import parse
@@ -140,11 +140,23 @@ def _roi_predicate(dialect: Dialect, schema: MetaSchema, rule: LabelRule):
 
 
 def _label_rule_sql(dialect: Dialect, schema: MetaSchema, rule: LabelRule) -> Sql:
+    low, high = rule.count_range
+    label = single_label(rule.label) if rule.conf_range == (None, None) else None
+    if label is not None:
+        # One plain label and no confidence range: the row's labels answer, without the document.
+        if rule.must_not:
+            return negate(dialect.labels_contain(label))
+        if low is None and high is None or (low == 1 and high is None):
+            return dialect.labels_contain(label)
+        low = 1 if low is None else low
+        count = dialect.label_count(label)
+        counted = (Sql(f"{count.text} >= %s", [*count.params, low]) if high is None
+                   else Sql(f"{count.text} BETWEEN %s AND %s", [*count.params, low, high]))
+        return join([dialect.labels_contain(label), counted], "AND") if low > 0 else counted
     rois = dialect.document().child(["rois"])
     predicate = _roi_predicate(dialect, schema, rule)
     if rule.must_not:
         return negate(dialect.any_element(rois, predicate))
-    low, high = rule.count_range
     # The rule's plain labels, checked first from the row's labels: most frames go without a document read.
     needed = [dialect.labels_contain(label) for label in dict.fromkeys(required_labels(rule.label))]
     if low is None and high is None or (low == 1 and high is None):

@@ -126,6 +126,16 @@ class Dialect:
         return Sql("EXISTS (SELECT 1 FROM hyperdatasets_framelabel k WHERE k.dataset_id = e.dataset_id AND "
                    "k.frame_id = e.frame_id AND k.version_id = e.version_id AND k.label = %s)", [label])
 
+    def label_count(self, label: str) -> Sql:
+        """How many of the frame's ROIs have the label, from the row's ``labels`` (each ROI's labels once
+        per ROI): no document parsed."""
+        alias = self.alias()
+        if self.pg:
+            return Sql(f"(SELECT count(*) FROM jsonb_array_elements_text(e.labels::jsonb) AS {alias}(v) "
+                       f"WHERE {alias}.v = %s)", [label])
+        return Sql(f"(SELECT count(*) FROM json_each(e.labels) AS {alias} WHERE {alias}.type = 'text' "
+                   f"AND {alias}.value = %s)", [label])
+
     def meta_equals(self, path: list[str], value: str | float | bool) -> Sql:
         """PostgreSQL: ``meta`` holds the scalar at the path (one containment test, no path walk)."""
         nested: object = value
