@@ -74,6 +74,9 @@ class DataviewIterationIn(serializers.Serializer):
     allow_repetition = s.StrictBooleanField(required=False, default=False,
                                             help_text="a synthetic epoch: under-represented rules repeat")
     iteration = serializers.DictField(required=False, help_text="this run's {order, infinite, limit, random_seed}")
+    key = s.StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=services.ITERATION_KEY_MAX,
+                            help_text="a name for the run: the dataview's run of that key is answered (200) when "
+                                      "there is one, so that processes agreeing on a key share one order")
 
 
 class DataviewNextIn(serializers.Serializer):
@@ -128,6 +131,7 @@ class DataviewIterationOut(serializers.Serializer):
     length = serializers.IntegerField(allow_null=True, help_text="the stream's items; null: endless")
     total = serializers.IntegerField()
     rules = DataviewRuleCountOut(many=True)
+    key = serializers.CharField(help_text="the run's key (empty: none)")
 
 
 class DataviewBatchOut(serializers.Serializer):
@@ -147,7 +151,7 @@ def _rules_out(rule_counts: list[int], sizes: list[int]) -> list[dict]:
 def _iteration_out(run: DataviewIteration) -> dict:
     return DataviewIterationOut({"id": run.pk, "dataview_id": run.dataview_id, "order": run.order,
                          "random_seed": run.random_seed, "repeat": run.repeat, "length": run.length,
-                         "total": run.total, "rules": _rules_out(run.rule_counts, run.sizes)}).data
+                         "total": run.total, "rules": _rules_out(run.rule_counts, run.sizes), "key": run.key}).data
 
 
 # --- loading under the caller's rights ---------------------------------------------------------------------
@@ -281,14 +285,14 @@ class DataviewCountView(APIView):
 
 
 class DataviewIterationsView(APIView):
-    @extend_schema(request=DataviewIterationIn, responses={201: DataviewIterationOut})
+    @extend_schema(request=DataviewIterationIn, responses={201: DataviewIterationOut, 200: DataviewIterationOut})
     def post(self, request, dataview_id):
         dataview = dataview_for(request, dataview_id, "dataview.view")
         require_inputs_readable(request.user, dataview.versions)
         data = parsed(DataviewIterationIn, request.data)
         run = services.iteration_start(dataview, user=request.user, allow_repetition=data["allow_repetition"],
-                                       iteration=data.get("iteration"))
-        return Response(_iteration_out(run), status=201)
+                                       iteration=data.get("iteration"), key=data.get("key"))
+        return Response(_iteration_out(run), status=201 if run.started else 200)
 
 
 def iteration_for(request, iteration_id) -> DataviewIteration:

@@ -84,6 +84,9 @@ class DataviewIteration(models.Model):
     weights = models.JSONField(default=list)
     rule_counts = models.JSONField(default=list)  # frames each rule takes on its own
     total = models.BigIntegerField(default=0)
+    # A client's name for the run ("" for none): every process that starts a run of the dataview with the same
+    # key gets this one (DataLoader workers and torch.distributed ranks reading their shards of one order).
+    key = models.CharField(max_length=64, blank=True, default="")
     created = models.DateTimeField(auto_now_add=True)
     touched = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -92,6 +95,8 @@ class DataviewIteration(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["touched"], name="dataview_iteration_touched")]
+        constraints = [models.UniqueConstraint(fields=["dataview", "key"], condition=~models.Q(key=""),
+                                               name="dataview_iteration_key_unique")]
 
 
 class DataviewItem(models.Model):

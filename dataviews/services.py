@@ -204,24 +204,58 @@ def iterations_expire() -> None:
     _drop_iterations(DataviewIteration.objects.filter(touched__lt=timezone.now() - ITERATION_KEPT))
 
 
+ITERATION_KEY_MAX = 64
+
+
+def _clean_iteration_key(key: Any) -> str:
+    if key is None:
+        return ""
+    if not isinstance(key, str) or len(key) > ITERATION_KEY_MAX or not key.isprintable():
+        raise InvalidInput.for_field("key", f"must be a printable string of at most {ITERATION_KEY_MAX} characters")
+    return key.strip()
+
+
 def iteration_start(dataview: Dataview, *, user=None, allow_repetition: bool = False,
-                    iteration: dict[str, Any] | None = None) -> DataviewIteration:
+                    iteration: dict[str, Any] | None = None, key: str | None = None) -> DataviewIteration:
     """A run over the dataview as it is now: the items its rules take (each input version's frames, each
     once per version), their counts, and the plan of their order. ``iteration`` overrides the stored
     iteration parameters for this run (order, infinite, limit, random_seed); ``allow_repetition`` makes a
-    synthetic epoch (``streams.stream_length``)."""
+    synthetic epoch (``streams.stream_length``). With a ``key``, the run of the dataview started with that key
+    is answered when there is one (as it was started: the other arguments are then ignored), so that
+    processes which agree on a key share one order; ``run.started`` says whether this call started it."""
     if type(allow_repetition) is not bool:
         raise InvalidInput.for_field("allow_repetition", "must be true or false")
+    key = _clean_iteration_key(key)
     parameters = spec.clean_iteration(iteration, dataview.iteration)
     iterations_expire()
+    if key:
+        existing = DataviewIteration.objects.filter(dataview=dataview, key=key).first()
+        if existing is not None:
+            existing.started = False
+            return existing
     inputs = spec.inputs_from_stored(dataview.versions)
     if not inputs:
         raise InvalidInput.for_field("versions", "the dataview has no input version to iterate")
     rules = dataview_rules.recipe_rules(dataview.filters, inputs)
+    try:
+        run = _iteration_snapshot(dataview, user, parameters, rules, inputs, allow_repetition, key)
+    except IntegrityError:
+        # Another process started the run of this key meanwhile (PostgreSQL made this insert wait for its
+        # commit): answer that one.
+        existing = DataviewIteration.objects.filter(dataview=dataview, key=key).first() if key else None
+        if existing is None:
+            raise
+        existing.started = False
+        return existing
+    run.started = True
+    return run
+
+
+def _iteration_snapshot(dataview, user, parameters, rules, inputs, allow_repetition, key) -> DataviewIteration:
     with transaction.atomic():
         run = DataviewIteration.objects.create(
-            dataview=dataview, recipe={key: getattr(dataview, key) for key in RECIPE_SNAPSHOT},
-            order=parameters["order"], random_seed=parameters["random_seed"],
+            dataview=dataview, recipe={field: getattr(dataview, field) for field in RECIPE_SNAPSHOT},
+            order=parameters["order"], random_seed=parameters["random_seed"], key=key,
             weights=[rule.weight for rule in rules], created_by=_user_or_none(user))
         insert = dataview_rules.snapshot_sql(db_uuid(run.pk), inputs, rules, connection.vendor)
         masks: list[tuple[int, int]] = []

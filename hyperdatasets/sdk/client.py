@@ -98,10 +98,12 @@ class _Client:
         if token:
             self.session.headers["Authorization"] = f"Token {token}"
         self.retries, self.backoff = 5, 0.5
+        self.pid = os.getpid()
 
     @classmethod
     def get(cls) -> _Client:
-        if cls.current is None:
+        # A forked process (a DataLoader worker) gets a session of its own: connections are not shared.
+        if cls.current is None or cls.current.pid != os.getpid():
             cls.current = cls()
         return cls.current
 

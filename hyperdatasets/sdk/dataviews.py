@@ -9,6 +9,7 @@ when unset), plus ``dataview_rule`` and ``dataview_source`` ({dataset id, versio
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -224,13 +225,63 @@ class DataView:
 
     def get_iterator(self, projection: list[str] | None = None, num_workers: int | None = None,
                      worker_index: int | None = None, allow_repetition: bool = False, batch_size: int = 500,
+                     run_key: str | None = None, random_seed: int | None = None,
                      ) -> Iterator[SingleFrame | FrameGroup] | Iterator[dict]:
         """Frames of a new run, worker ``worker_index``'s part of ``num_workers`` (all of them by default); with
-        ``projection`` (dotted field paths), dicts of those fields instead."""
-        run = _client().send_json("POST", f"/api/dataviews/{self._stored()}/iterations/",
-                                  {"allow_repetition": allow_repetition})
+        ``projection`` (dotted field paths), dicts of those fields instead. Processes that pass the same
+        ``run_key`` read one run (the first to ask starts it), so their parts are disjoint and make the whole.
+        ``random_seed`` overrides the dataview's for this run."""
+        body: dict[str, Any] = {"allow_repetition": allow_repetition}
+        if run_key is not None:
+            body["key"] = run_key
+        if random_seed is not None:
+            body["iteration"] = {"random_seed": random_seed}
+        run = _client().send_json("POST", f"/api/dataviews/{self._stored()}/iterations/", body)
         self.random_seed = run["random_seed"]
         return self._read_run(run["id"], projection, num_workers or 1, worker_index or 0, batch_size)
+
+    def prefetch_files(self, num_workers: int | None = None, wait: bool = True, previews: bool = False,
+                       masks: bool = True, raise_on_error: bool = False):
+        """Fetch the files of every frame of an iteration into the local cache (``hyperdatasets.sdk.cache``)
+        with ``num_workers`` threads, so that ``get_local_source()`` then reads from disk. Answers the number of
+        files cached; with ``wait=False``, a ``concurrent.futures.Future`` of it. Files that cannot be fetched
+        are skipped with a warning (raised with ``raise_on_error``)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        if self._iteration.get("infinite") and self._iteration.get("limit") is None:
+            raise ValueError("an infinite dataview without maximum_number_of_frames cannot be prefetched")
+        workers = num_workers or min(8, (os.cpu_count() or 1) * 2)
+        frames = self.get_iterator()
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prefetch")
+
+        def fetch(frame: SingleFrame) -> int:
+            done = 0
+            for path in [frame.get_local_source(raise_on_error=raise_on_error)] \
+                    + ([frame.get_local_preview_source(raise_on_error=raise_on_error)]
+                       if previews and frame.preview_uri else []) \
+                    + (list(frame.get_local_mask_sources(raise_on_error=raise_on_error).values()) if masks else []):
+                done += path is not None
+            return done
+
+        def run() -> int:
+            try:
+                pending, total = [], 0
+                for frame in frames:
+                    members = list(frame.values()) if isinstance(frame, FrameGroup) else [frame]
+                    pending += [pool.submit(fetch, member) for member in members]
+                    if len(pending) >= workers * 64:
+                        total += sum(f.result() for f in pending)
+                        pending = []
+                return total + sum(f.result() for f in pending)
+            finally:
+                pool.shutdown(wait=False)
+
+        if wait:
+            return run()
+        feeder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch-feed")
+        future = feeder.submit(run)
+        feeder.shutdown(wait=False)  # the thread ends with the prefetch
+        return future
 
     def _read_run(self, run_id: str, projection, workers: int, worker: int, batch_size: int):
         body: dict[str, Any] = {"batch_size": batch_size, "worker_index": worker, "num_workers": workers}

@@ -83,6 +83,15 @@ def test_a_recipe_by_names_counts_and_iterates(clients, cars):
                for roi in f["rois"])
     assert {f["dataset"]["version"] for part in parts for f in part} == {str(head.pk)}
 
+    # A key names a run: the first call starts it (201), later ones (any reader's) are answered it (200).
+    keyed = clients["read"].post(f"/api/dataviews/{view['id']}/iterations/", {"key": "epoch-3"}, format="json")
+    assert keyed.status_code == 201 and keyed.json()["key"] == "epoch-3"
+    same = writer.post(f"/api/dataviews/{view['id']}/iterations/", {"key": "epoch-3"}, format="json")
+    assert same.status_code == 200 and same.json() == keyed.json()
+    for bad_key in ("k" * 65, "a\nb", 5):
+        bad = writer.post(f"/api/dataviews/{view['id']}/iterations/", {"key": bad_key}, format="json")
+        assert bad.status_code == 400 and "key" in error_of(bad)["details"], bad.content
+
 
 def test_published_needs_force_and_errors_name_their_fields(clients, cars):
     writer = clients["write"]

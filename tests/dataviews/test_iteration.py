@@ -315,3 +315,50 @@ def test_iterations_go_with_their_dataview_and_expire(streets):
     assert not DataviewItem.objects.filter(iteration_id=old.pk).exists()
     dataview_delete(view)
     assert not DataviewItem.objects.filter(iteration_id=run.pk).exists()
+
+
+def test_a_run_key_answers_the_run_started_with_it(streets):
+    view = _street_view(streets, iteration={"order": "random"})
+    first = iteration_start(view, key="epoch-0")
+    assert first.started and first.key == "epoch-0"
+    again = iteration_start(view, key="epoch-0", iteration={"order": "sequential"})  # as it was started
+    assert not again.started and again.pk == first.pk and again.order == "random"
+    assert _drain(again, 7) == _drain(first, 13)
+    other = iteration_start(view, key="epoch-1")
+    assert other.started and other.pk != first.pk
+    assert iteration_start(view).key == "" and iteration_start(view).pk != iteration_start(view).pk
+    assert DataviewIteration.objects.filter(dataview=view, key="epoch-0").count() == 1
+    for bad in ("x" * 65, "tab\there", 7):
+        with pytest.raises(InvalidInput) as caught:
+            iteration_start(view, key=bad)
+        assert "key" in caught.value.details
+
+
+@pytest.mark.django_db(transaction=True)
+def test_processes_racing_on_one_key_share_one_run(streets):
+    """Workers that start the run of one key at the same moment: one snapshot, the same run for all."""
+    import threading
+
+    from django.db import connection
+
+    view = _street_view(streets, iteration={"order": "random"})
+    barrier, runs, errors = threading.Barrier(3), [], []
+
+    def start():
+        try:
+            barrier.wait()
+            runs.append(iteration_start(view, key="shared"))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len({run.pk for run in runs}) == 1 and sum(run.started for run in runs) == 1
+    assert DataviewIteration.objects.filter(dataview=view, key="shared").count() == 1
+    assert DataviewItem.objects.filter(iteration=runs[0]).count() == 60
