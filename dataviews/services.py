@@ -228,11 +228,9 @@ def iteration_start(dataview: Dataview, *, user=None, allow_repetition: bool = F
     key = _clean_iteration_key(key)
     parameters = spec.clean_iteration(iteration, dataview.iteration)
     iterations_expire()
-    if key:
-        existing = DataviewIteration.objects.filter(dataview=dataview, key=key).first()
-        if existing is not None:
-            existing.started = False
-            return existing
+    existing = _keyed_run(dataview, key)
+    if existing is not None:
+        return existing
     inputs = spec.inputs_from_stored(dataview.versions)
     if not inputs:
         raise InvalidInput.for_field("versions", "the dataview has no input version to iterate")
@@ -242,12 +240,19 @@ def iteration_start(dataview: Dataview, *, user=None, allow_repetition: bool = F
     except IntegrityError:
         # Another process started the run of this key meanwhile (PostgreSQL made this insert wait for its
         # commit): answer that one.
-        existing = DataviewIteration.objects.filter(dataview=dataview, key=key).first() if key else None
+        existing = _keyed_run(dataview, key)
         if existing is None:
             raise
-        existing.started = False
         return existing
     run.started = True
+    return run
+
+
+def _keyed_run(dataview: Dataview, key: str) -> DataviewIteration | None:
+    """The dataview's run of ``key`` (none for an empty key), marked as not started by this call."""
+    run = DataviewIteration.objects.filter(dataview=dataview, key=key).first() if key else None
+    if run is not None:
+        run.started = False
     return run
 
 

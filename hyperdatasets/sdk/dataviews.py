@@ -255,13 +255,12 @@ class DataView:
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prefetch")
 
         def fetch(frame: SingleFrame) -> int:
-            done = 0
-            for path in [frame.get_local_source(raise_on_error=raise_on_error)] \
-                    + ([frame.get_local_preview_source(raise_on_error=raise_on_error)]
-                       if previews and frame.preview_uri else []) \
-                    + (list(frame.get_local_mask_sources(raise_on_error=raise_on_error).values()) if masks else []):
-                done += path is not None
-            return done
+            paths = [frame.get_local_source(raise_on_error=raise_on_error)]
+            if previews and frame.preview_uri:
+                paths.append(frame.get_local_preview_source(raise_on_error=raise_on_error))
+            if masks:
+                paths += frame.get_local_mask_sources(raise_on_error=raise_on_error).values()
+            return sum(path is not None for path in paths)
 
         def run() -> int:
             try:

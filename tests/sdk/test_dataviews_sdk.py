@@ -9,16 +9,8 @@ from hyperdatasets.sdk import DataView, IterationOrder
 
 
 @pytest.fixture
-def street(api):
-    version = sdk.DatasetVersion.create_new_dataset(dataset_name="street", dataset_project="dv")
-    frames = []
-    for i in range(40):
-        single = sdk.SingleFrame(id=f"s{i:02d}", source=f"s3://b/{i}.jpg", width=64, height=48, timestamp=i,
-                                 context_id="drive", metadata={"time": "night" if i % 4 == 0 else "day"})
-        single.add_annotation(box2d_xywh=[1, 1, 5, 5], labels=["car"] if i % 2 else ["person"], confidence=0.9)
-        frames.append(single)
-    assert version.add_frames(frames) == []
-    return version
+def street(street_version):
+    return street_version
 
 
 def test_a_dataview_from_the_sdk(street):

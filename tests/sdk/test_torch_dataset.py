@@ -23,15 +23,7 @@ from hyperdatasets.sdk.torch import DataViewDataset, collate_frames
 
 
 @pytest.fixture
-def street(api):
-    version = sdk.DatasetVersion.create_new_dataset(dataset_name="street", dataset_project="dv")
-    frames = []
-    for i in range(40):
-        single = sdk.SingleFrame(id=f"s{i:02d}", source=f"s3://b/{i}.jpg", width=64, height=48, timestamp=i,
-                                 context_id="drive", metadata={"time": "night" if i % 4 == 0 else "day"})
-        single.add_annotation(box2d_xywh=[1, 1, 5, 5], labels=["car"] if i % 2 else ["person"])
-        frames.append(single)
-    assert version.add_frames(frames) == []
+def street(street_version):
     view = DataView(name="training", iteration_order=IterationOrder.random, random_seed=11, project_name="dv")
     view.add_query(dataset_name="street", dataset_project="dv", version_name="Current")
     view.set_labels({"car": 1, "person": 2})
