@@ -4,7 +4,8 @@ through the services. Recipes are written through the services' callers (API, SD
 from django.contrib import admin, messages
 from django.db.models import Q
 
-from dataviews.models import Dataview
+from dataviews.exports import export_delete
+from dataviews.models import Dataview, DataviewExport
 from dataviews.services import dataview_archive, dataview_publish, dataview_restore
 from hyperdatasets.access import Role, project_role, visible_projects
 from hyperdatasets.exceptions import ServiceError
@@ -65,3 +66,49 @@ class DataviewAdmin(admin.ModelAdmin):
     @admin.action(description="Restore selected archived dataviews")
     def restore(self, request, queryset):
         self._each(request, queryset, dataview_restore, "Restored")
+
+
+@admin.register(DataviewExport)
+class DataviewExportAdmin(admin.ModelAdmin):
+    """Export jobs, shown for the dataviews the user may see; deleting one removes its file too."""
+
+    list_display = ["id", "dataview", "format", "status", "done", "total", "written", "size", "created", "finished"]
+    list_filter = ["status", "format"]
+    list_select_related = ["dataview__project"]
+    fields = ["dataview", "format", "projection", "status", "total", "done", "written", "file", "size", "error",
+              "runs", "created_by", "created", "started", "finished"]
+    readonly_fields = fields
+    actions = ["delete_exports"]
+
+    def get_queryset(self, request):
+        jobs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return jobs
+        visible = visible_projects(request.user).values("pk")
+        return jobs.filter(Q(dataview__project__isnull=True) | Q(dataview__project__in=visible))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # through the action below, which removes the file as well
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Delete selected exports and their files")
+    def delete_exports(self, request, queryset):
+        deleted = 0
+        for job in queryset.select_related("dataview__project"):
+            if not DataviewAdmin._may_change(request, job.dataview) and job.created_by_id != request.user.pk:
+                self.message_user(request, f"You may not delete export {job.pk}.", messages.ERROR)
+                continue
+            export_delete(job)
+            deleted += 1
+        if deleted:
+            self.message_user(request, f"Deleted {deleted} export(s).", messages.SUCCESS)

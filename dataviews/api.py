@@ -4,20 +4,24 @@ read goes through ``dataviews.services`` and ``dataviews.selectors``; rights are
 
 from __future__ import annotations
 
+from django.core.files.storage import default_storage
+from django.http import FileResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from dataviews import selectors, services, spec
-from dataviews.access import require_dataview, require_inputs_readable, visible_dataviews
-from dataviews.models import Dataview, DataviewIteration, OutputRois
-from hyperdatasets.access import require_create_in_project, visible_datasets, visible_projects
+from dataviews import exports, selectors, services, spec
+from dataviews.access import dataview_role, require_dataview, require_inputs_readable, visible_dataviews
+from dataviews.models import Dataview, DataviewExport, DataviewIteration, ExportFormat, ExportStatus, OutputRois
+from hyperdatasets.access import AccessDenied, Role, require_create_in_project, visible_datasets, visible_projects
 from hyperdatasets.api import serializers as s
 from hyperdatasets.api.views.common import APIView, paginate, parsed, query_bool
 from hyperdatasets.exceptions import NotFound
 from hyperdatasets.selectors.datasets import parse_uuid
+from hyperdatasets.storage.serving import FILE_CSP
 from hyperdatasets.validation import MAX_TAGS
 
 # --- bodies ------------------------------------------------------------------------------------------------
@@ -79,12 +83,25 @@ class DataviewIterationIn(serializers.Serializer):
                                       "there is one, so that processes agreeing on a key share one order")
 
 
+PROJECTION_HELP = ("dotted field paths to keep in each frame (e.g. id, sources, meta.city, dataset.version); "
+                   "none: whole frames")
+
+
 class DataviewNextIn(serializers.Serializer):
+    projection = serializers.ListField(child=s.StrictCharField(max_length=spec.MAX_PROJECTION_PATH), required=False,
+                                       allow_null=True, max_length=spec.MAX_PROJECTION, help_text=PROJECTION_HELP)
     cursor = s.StrictCharField(required=False, allow_null=True, max_length=100_000,
                                help_text="the position a previous batch returned; none: the start")
     batch_size = StrictIntegerField(required=False, default=500, min_value=1, max_value=selectors.MAX_BATCH)
     worker_index = StrictIntegerField(required=False, default=0, min_value=0, max_value=selectors.MAX_WORKERS - 1)
     num_workers = StrictIntegerField(required=False, default=1, min_value=1, max_value=selectors.MAX_WORKERS)
+
+
+class DataviewExportIn(serializers.Serializer):
+    format = serializers.ChoiceField(choices=ExportFormat.values, required=False, default=ExportFormat.JSONL,
+                                     help_text="json: one array of frames; jsonl: a frame per line")
+    projection = serializers.ListField(child=s.StrictCharField(max_length=spec.MAX_PROJECTION_PATH), required=False,
+                                       allow_null=True, max_length=spec.MAX_PROJECTION, help_text=PROJECTION_HELP)
 
 
 # --- answers -----------------------------------------------------------------------------------------------
@@ -141,6 +158,28 @@ class DataviewBatchOut(serializers.Serializer):
     random_seed = serializers.IntegerField()
     frames_returned = serializers.IntegerField()
     items = serializers.IntegerField(help_text="stream items in this batch (frame_per_roi yields one frame per ROI)")
+
+
+class DataviewExportOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    dataview_id = serializers.UUIDField()
+    format = serializers.ChoiceField(choices=ExportFormat.values)
+    projection = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    status = serializers.ChoiceField(choices=ExportStatus.values)
+    total = serializers.IntegerField(allow_null=True, help_text="the items to write (null until the job has started)")
+    done = serializers.IntegerField(help_text="items read so far")
+    written = serializers.IntegerField(help_text="frames written so far (frame_per_roi: one per ROI)")
+    size = serializers.IntegerField(allow_null=True, help_text="the file's bytes, once written")
+    error = serializers.CharField()
+    created = serializers.DateTimeField()
+    started = serializers.DateTimeField(allow_null=True)
+    finished = serializers.DateTimeField(allow_null=True)
+    download_url = serializers.SerializerMethodField(help_text="where to read the file, once the job succeeded")
+
+    def get_download_url(self, job: DataviewExport) -> str | None:
+        if job.status != ExportStatus.SUCCEEDED:
+            return None
+        return reverse("api-dataview-export-download", args=[job.pk])
 
 
 def _rules_out(rule_counts: list[int], sizes: list[int]) -> list[dict]:
@@ -319,7 +358,101 @@ class IterationNextView(APIView):
         run = iteration_for(request, iteration_id)
         data = parsed(DataviewNextIn, request.data)
         batch = selectors.iteration_batch(run, cursor=data.get("cursor"), batch_size=data["batch_size"],
-                                          worker_index=data["worker_index"], num_workers=data["num_workers"])
+                                          worker_index=data["worker_index"], num_workers=data["num_workers"],
+                                          projection=data.get("projection"))
         services.iteration_touch(run)
         return Response({"frames": batch.frames, "cursor": batch.cursor, "eof": batch.eof,
                          "random_seed": run.random_seed, "frames_returned": len(batch.frames), "items": batch.items})
+
+
+class DataviewLookupView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("name", s.NAME_PARAMETER, required=True),
+                               OpenApiParameter("project_name", s.NAME_PARAMETER,
+                                                description="its project; none: the dataview outside any project, "
+                                                            "else the one dataview of that name")],
+                   responses=DataviewOut)
+    def get(self, request):
+        name = request.query_params.get("name")
+        if not name:
+            raise NotFound("give the dataview's name")
+        dataview = selectors.dataview_get(name=name, project_name=request.query_params.get("project_name"),
+                                          queryset=visible_dataviews(request.user))
+        return Response(_out(dataview))
+
+
+class ExportOrder(CursorPagination):
+    ordering = ("-created", "-id")
+    page_size = 50
+    max_page_size = 1000
+    page_size_query_param = "page_size"
+
+
+class DataviewExportsView(APIView):
+    @extend_schema(responses=s.paginated(DataviewExportOut), operation_id="dataview_exports_list")
+    def get(self, request, dataview_id):
+        dataview = dataview_for(request, dataview_id, "dataview.view")
+        return paginate(self, request, DataviewExport.objects.filter(dataview=dataview), ExportOrder,
+                        DataviewExportOut)
+
+    @extend_schema(request=DataviewExportIn, responses={202: DataviewExportOut},
+                   description="Queue a job writing the dataview's frames, as they are when it runs (its order and "
+                               "limit, one pass), into a file; poll the export until it succeeds, then read "
+                               "download_url.")
+    def post(self, request, dataview_id):
+        dataview = dataview_for(request, dataview_id, "dataview.view")
+        require_inputs_readable(request.user, dataview.versions)
+        data = parsed(DataviewExportIn, request.data)
+        job = exports.export_create(dataview, user=request.user, format=data["format"],
+                                    projection=data.get("projection"))
+        return Response(DataviewExportOut(job).data, status=202)
+
+
+def export_for(request, export_id) -> DataviewExport:
+    """The export, when the caller may view its dataview (else not found) and read every dataset it takes
+    frames from (else forbidden), as for an iteration."""
+    job = DataviewExport.objects.select_related("dataview__project").filter(
+        pk=parse_uuid("export_id", export_id)).first()
+    missing = f"dataview export {export_id} does not exist"
+    if job is None:
+        raise NotFound(missing)
+    try:
+        require_dataview(request.user, job.dataview, "dataview.view")
+    except NotFound:
+        raise NotFound(missing) from None
+    require_inputs_readable(request.user, job.inputs)
+    return job
+
+
+class DataviewExportDetailView(APIView):
+    @extend_schema(responses=DataviewExportOut)
+    def get(self, request, export_id):
+        return Response(DataviewExportOut(export_for(request, export_id)).data)
+
+    @extend_schema(responses={204: None}, description="Remove the export and its file (its creator, or whoever may "
+                                                      "change the dataview).")
+    def delete(self, request, export_id):
+        job = export_for(request, export_id)
+        if job.created_by_id != request.user.pk and dataview_role(request.user, job.dataview) < Role.WRITE:
+            raise AccessDenied("only the export's creator or someone who may change the dataview may delete it")
+        exports.export_delete(job)
+        return Response(status=204)
+
+
+class DataviewExportDownloadView(APIView):
+    @extend_schema(responses={(200, "application/x-ndjson"): OpenApiTypes.BINARY,
+                              (200, "application/json"): OpenApiTypes.BINARY},
+                   description="The exported file, as an attachment (404 until the export succeeded).")
+    def get(self, request, export_id):
+        job = export_for(request, export_id)
+        if job.status != ExportStatus.SUCCEEDED or not job.file:
+            raise NotFound(f"dataview export {export_id} has no file yet (it is {job.status})")
+        try:
+            handle = default_storage.open(job.file, "rb")
+        except FileNotFoundError:
+            raise NotFound(f"the file of dataview export {export_id} is gone") from None
+        response = FileResponse(handle, as_attachment=True, filename=job.file.rsplit("/", 1)[-1],
+                                content_type=exports.CONTENT_TYPES[job.format])
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = FILE_CSP
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -118,3 +118,57 @@ class DataviewItem(models.Model):
             models.Index(fields=["iteration", "seq"], name="dataview_item_seq"),
             models.Index(fields=["iteration", "rule", "rule_pos"], name="dataview_item_rule"),
         ]
+
+
+class ExportFormat(models.TextChoices):
+    JSON = "json", "JSON (one array of frames)"
+    JSONL = "jsonl", "JSON Lines (a frame per line)"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class DataviewExport(models.Model):
+    """A job writing a dataview's frames, as they are when it runs, into one file in media storage
+    (ClearML's ``prepare_download_for_dataview``): ``done`` of ``total`` items so far, ``written`` frames;
+    ``file`` once it succeeded."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dataview = models.ForeignKey(Dataview, on_delete=models.CASCADE, related_name="exports")
+    format = models.CharField(max_length=8, choices=ExportFormat.choices, default=ExportFormat.JSONL)
+    projection = models.JSONField(null=True, blank=True)  # dotted field paths; None: whole frames
+    # The input versions it takes frames from ({dataset, version}, stored form): the dataview's when the job was
+    # made, its run's once it runs. Reading the file needs read on each of their datasets.
+    inputs = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    total = models.BigIntegerField(null=True, blank=True)  # the run's items, once its snapshot is taken
+    done = models.BigIntegerField(default=0)  # items read so far
+    written = models.BigIntegerField(default=0)  # frames written so far (frame_per_roi: one per ROI)
+    file = models.CharField(max_length=1024, blank=True, default="")  # its name in media storage, once done
+    size = models.BigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    runs = models.IntegerField(default=0)
+    lease_owner = models.CharField(max_length=255, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["status", "lease_until"], name="dataview_export_open")]
+
+    def __str__(self) -> str:
+        return f"export of {self.dataview_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ExportStatus.SUCCEEDED, ExportStatus.FAILED)

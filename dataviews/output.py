@@ -79,3 +79,24 @@ class FrameShaper:
             return [{**frame, "rois": [roi]} for roi in kept]
         frame["rois"] = kept
         return [frame]
+
+
+def projected(frame: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    """Only the fields ``paths`` name (dotted, ``spec.clean_projection``), nested as in the frame; a path the
+    frame does not have is null. A path inside a field an earlier path took whole adds nothing."""
+    out: dict[str, Any] = {}
+    for path in paths:
+        keys = path.split(".")
+        value: Any = frame
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        target: Any = out
+        for key in keys[:-1]:
+            if key not in target:
+                target[key] = {}
+            target = target[key]
+            if not isinstance(target, dict):
+                break  # a shorter path already took the whole field
+        else:
+            target[keys[-1]] = value
+    return out

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 
 from dataviews import spec, streams
 from dataviews.models import Dataview, DataviewIteration
-from dataviews.output import FrameShaper
+from dataviews.output import FrameShaper, projected
 from dataviews.rules import Counts, count_sql, counts_from_masks, recipe_rules, roi_choice_sql
 from hyperdatasets.exceptions import InvalidCursor, InvalidInput, NotFound
 from hyperdatasets.queries.sql import Sql
@@ -120,10 +120,12 @@ def _workers(worker_index: Any, num_workers: Any) -> tuple[int, int]:
 
 
 def iteration_batch(run: DataviewIteration, *, cursor: str | None = None, batch_size: int = 500,
-                    worker_index: int = 0, num_workers: int = 1) -> Batch:
+                    worker_index: int = 0, num_workers: int = 1, projection: Any = None) -> Batch:
     """The next ``batch_size`` items of worker ``worker_index``'s part of the iteration (after ``cursor``, a
-    position an earlier batch returned; from the start without one), as frames, and the position after them.
-    ``eof``: the part has no more items."""
+    position an earlier batch returned; from the start without one), as frames (with ``projection``, only
+    those fields: ``spec.clean_projection``), and the position after them. ``eof``: the part has no more
+    items."""
+    paths = spec.clean_projection(projection)
     if type(batch_size) is not int or not 1 <= batch_size <= MAX_BATCH:
         raise InvalidInput.for_field("batch_size", f"must be an integer from 1 to {MAX_BATCH}")
     plan = iteration_plan(run)
@@ -134,6 +136,8 @@ def iteration_batch(run: DataviewIteration, *, cursor: str | None = None, batch_
         position, worker, workers = _cursor_decode(run, cursor, len(plan.sizes))
     items, after = streams.walk(plan, position, batch_size, worker, workers)
     frames = _item_frames(run, items) if items else []
+    if paths:
+        frames = [projected(frame, paths) for frame in frames]
     more, _ = streams.walk(plan, after, 1, worker, workers)
     return Batch(frames, _cursor_encode(run, after, worker, workers), not more, len(items))
 

@@ -199,6 +199,11 @@ def _drop_iterations(iterations) -> None:
         DataviewIteration.objects.filter(pk__in=ids).delete()
 
 
+def iteration_drop(run: DataviewIteration) -> None:
+    """Remove a run and its snapshot (a run made for one reader, such as an export, once read)."""
+    _drop_iterations(DataviewIteration.objects.filter(pk=run.pk))
+
+
 def iterations_expire() -> None:
     """Remove the iterations nobody read for ``ITERATION_KEPT``."""
     _drop_iterations(DataviewIteration.objects.filter(touched__lt=timezone.now() - ITERATION_KEPT))

@@ -247,3 +247,25 @@ def clean_iteration(value: Any, current: dict[str, Any] | None = None) -> dict[s
     elif type(seed) is not int or not 0 <= seed <= MAX_SEED:
         raise InvalidInput.for_field("iteration.random_seed", f"must be an integer from 0 to {MAX_SEED}")
     return merged
+
+
+# --- output ------------------------------------------------------------------------------------------------
+
+MAX_PROJECTION = 100
+MAX_PROJECTION_PATH = 255
+
+
+def clean_projection(value: Any) -> list[str] | None:
+    """Dotted field paths of the frame as a dataview yields it (``id``, ``sources``, ``meta.city``,
+    ``dataset.version``), each once; None or an empty list: whole frames."""
+    paths = _list(value, "projection", MAX_PROJECTION)
+    cleaned: list[str] = []
+    for index, path in enumerate(paths):
+        field = f"projection[{index}]"
+        if not isinstance(path, str) or not path or len(path) > MAX_PROJECTION_PATH:
+            raise InvalidInput.for_field(field, f"must be a dotted field path of 1 to {MAX_PROJECTION_PATH} characters")
+        if not all(part and part.isprintable() for part in path.split(".")):
+            raise InvalidInput.for_field(field, "each dot-separated part must be non-empty printable text")
+        if path not in cleaned:
+            cleaned.append(path)
+    return cleaned or None

@@ -192,6 +192,10 @@ HYPERDATASETS_DELETE_RETRY_BASE_SECONDS = float(os.environ.get("HYPERDATASETS_DE
 HYPERDATASETS_DELETE_RETRY_MAX_SECONDS = float(os.environ.get("HYPERDATASETS_DELETE_RETRY_MAX_SECONDS", 30))
 HYPERDATASETS_DELETE_LEASE_SECONDS = int(os.environ.get("HYPERDATASETS_DELETE_LEASE_SECONDS", 300))
 HYPERDATASETS_DELETE_MAX_RUNS = int(os.environ.get("HYPERDATASETS_DELETE_MAX_RUNS", 10))
+# Dataview exports (dataviews/exports.py): a run's lease, the runs allowed, how long a finished export is kept.
+HYPERDATASETS_EXPORT_LEASE_SECONDS = int(os.environ.get("HYPERDATASETS_EXPORT_LEASE_SECONDS", 300))
+HYPERDATASETS_EXPORT_MAX_RUNS = int(os.environ.get("HYPERDATASETS_EXPORT_MAX_RUNS", 3))
+HYPERDATASETS_EXPORT_KEPT_DAYS = float(os.environ.get("HYPERDATASETS_EXPORT_KEPT_DAYS", 7))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sweep-deletion-jobs": {
@@ -199,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("HYPERDATASETS_DELETE_SWEEP_SECONDS", 60)),
         # A sweep queued behind a long job is dropped once the next one is due.
         "options": {"expires": float(os.environ.get("HYPERDATASETS_DELETE_SWEEP_SECONDS", 60))},
+    },
+    "sweep-dataview-exports": {
+        "task": "hyperdatasets.sweep_dataview_exports",
+        "schedule": float(os.environ.get("HYPERDATASETS_EXPORT_SWEEP_SECONDS", 60)),
+        "options": {"expires": float(os.environ.get("HYPERDATASETS_EXPORT_SWEEP_SECONDS", 60))},
     },
 }
 
@@ -289,6 +298,12 @@ SPECTACULAR_SETTINGS = {
     # A PATCH body is the serializer as it is (its optional fields are optional already), not a copy with
     # every field optional: the bulk frame update needs its `frames`.
     "COMPONENT_SPLIT_PATCH": False,
+    # Several answers have a "status": each set of choices gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "VersionStatusEnum": "hyperdatasets.models.versions.VersionStatus",
+        "DataviewStatusEnum": ["draft", "published"],
+        "ExportStatusEnum": "dataviews.models.ExportStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "hyperdatasets.api.schema.add_error_responses",

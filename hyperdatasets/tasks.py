@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from dataviews.exports import export_run, exports_sweep
 from hyperdatasets.services.deletion import deletion_job_run, deletion_jobs_sweep
 from hyperdatasets.services.table_statistics import frame_tables_analyze
 
@@ -19,3 +20,13 @@ def sweep_deletion_jobs() -> None:
 @shared_task(name="hyperdatasets.analyze_frame_tables", ignore_result=True)
 def analyze_frame_tables(rows_written: int = 0) -> None:
     frame_tables_analyze(rows_written)
+
+
+@shared_task(name="hyperdatasets.run_dataview_export", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_dataview_export(export_id: str) -> None:
+    export_run(export_id)
+
+
+@shared_task(name="hyperdatasets.sweep_dataview_exports", ignore_result=True)
+def sweep_dataview_exports() -> None:
+    exports_sweep()

@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
 
-from hyperdatasets.sdk.client import NotFoundError, _Client
+from hyperdatasets.sdk.client import _Client
 from hyperdatasets.sdk.frames import FrameGroup, SingleFrame, frame_from_api
+from hyperdatasets.sdk.jobs import DataViewExport
 
 
 def _client() -> _Client:
@@ -197,19 +198,14 @@ class DataView:
 
     @classmethod
     def get(cls, dataview_id: str | None = None, name: str | None = None,
-            project_name: str | None = None) -> DataView:
-        """A stored dataview, by id, or by name (in ``project_name`` when given)."""
+            project_name: str | None = None, dataview_name: str | None = None) -> DataView:
+        """A stored dataview, by id, or by name (``dataview_name`` is ClearML's spelling): in ``project_name``
+        when given, else the one outside any project, else the one dataview of that name in any project."""
+        name = name if name is not None else dataview_name
         if dataview_id is not None:
             answer = _client().get_json(f"/api/dataviews/{dataview_id}/")
         elif name is not None:
-            found = [v for v in _client().pages("/api/dataviews/") if v["name"] == name
-                     and (project_name is None or v["project_name"] == project_name)]
-            found += [v for v in _client().pages("/api/dataviews/", archived="true") if v["name"] == name
-                      and (project_name is None or v["project_name"] == project_name)]
-            if len(found) != 1:
-                raise NotFoundError(f"{len(found)} dataviews named {name!r}" if found else
-                                    f"dataview {name!r} does not exist", status=404)
-            answer = found[0]
+            answer = _client().get_json("/api/dataviews/lookup/", name=name, project_name=project_name)
         else:
             raise ValueError("give dataview_id or name")
         view = cls(name=answer["name"])
@@ -284,13 +280,36 @@ class DataView:
 
     def _read_run(self, run_id: str, projection, workers: int, worker: int, batch_size: int):
         body: dict[str, Any] = {"batch_size": batch_size, "worker_index": worker, "num_workers": workers}
+        if projection:
+            body["projection"] = list(projection)  # the server keeps only those fields
         while True:
             batch = _client().send_json("POST", f"/api/dataview-iterations/{run_id}/next/", body, retry=True)
-            for frame in batch["frames"]:
-                yield _projected(frame, projection) if projection else _frame(frame)
+            if projection:
+                yield from batch["frames"]
+            else:
+                for frame in batch["frames"]:
+                    yield _frame(frame)
             if batch["eof"]:
                 return
             body = {"cursor": batch["cursor"], "batch_size": batch_size}
+            if projection:
+                body["projection"] = list(projection)
+
+    def export_frames(self, format: str = "jsonl", projection: list[str] | None = None, wait: bool = True,
+                      show_progress: bool = False, timeout: float | None = None) -> DataViewExport:
+        """Have the server write the dataview's frames (as they are when the job runs: its order and limit,
+        one pass) into one file, ``format`` ``json`` (an array) or ``jsonl`` (a frame per line), each reduced to
+        ``projection`` when given. With ``wait``, returns once the job has ended (a tqdm bar with
+        ``show_progress``); ``.download(path)`` then fetches the file."""
+        body: dict[str, Any] = {"format": format}
+        if projection is not None:
+            body["projection"] = list(projection)
+        job = DataViewExport(_client().send_json("POST", f"/api/dataviews/{self._stored()}/exports/", body))
+        return job.wait(show_progress=show_progress, timeout=timeout) if wait else job
+
+    def get_exports(self) -> list[DataViewExport]:
+        """The dataview's exports, newest first."""
+        return [DataViewExport(d) for d in _client().pages(f"/api/dataviews/{self._stored()}/exports/")]
 
     def __iter__(self):
         return self.get_iterator()
@@ -313,17 +332,3 @@ def _frame(frame: dict) -> SingleFrame | FrameGroup:
     read.dataview_rule = frame.get("rule_index")
     read.dataview_source = dict(frame["dataset"])
     return read
-
-
-def _projected(frame: dict, projection: list[str]) -> dict:
-    out: dict[str, Any] = {}
-    for path in projection:
-        value: Any = frame
-        for key in path.split("."):
-            value = value.get(key) if isinstance(value, dict) else None
-        target = out
-        keys = path.split(".")
-        for key in keys[:-1]:
-            target = target.setdefault(key, {})
-        target[keys[-1]] = value
-    return out

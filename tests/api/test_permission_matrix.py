@@ -7,6 +7,7 @@ import pytest
 from django.urls import URLPattern
 from PIL import Image
 
+from dataviews.exports import export_create, export_run
 from dataviews.services import dataview_create, iteration_start
 from hyperdatasets.api import urls as api_urls
 from hyperdatasets.models import ProjectAccessRule
@@ -108,6 +109,12 @@ MATRIX = {
     ("api-dataview-iterations", "POST"): (Need.READ, "", {"iteration": {"order": "random"}}),
     ("api-dataview-iteration", "GET"): (Need.READ, "", None),
     ("api-dataview-iteration-next", "POST"): (Need.READ, "", {"batch_size": 10}),
+    ("api-dataviews-lookup", "GET"): (Need.READ, "?name=training&project_name=vision", None),
+    ("api-dataview-exports", "GET"): (Need.READ, "", None),
+    ("api-dataview-exports", "POST"): (Need.READ, "", {"format": "json", "projection": ["id"]}),
+    ("api-dataview-export", "GET"): (Need.READ, "", None),
+    ("api-dataview-export", "DELETE"): (Need.WRITE, "", None),  # or its creator
+    ("api-dataview-export-download", "GET"): (Need.READ, "", None),
 }
 
 # What each role may do in project "vision" (outsider: signed in, no rule there).
@@ -160,9 +167,10 @@ def ctx(people, dataset):
                            versions=[{"dataset_id": str(dataset.pk), "version_id": str(head.pk)}],
                            filters=[{"dataset": str(dataset.pk), "version": "*"}])
     run = iteration_start(view)
+    export = export_run(export_create(view, user=people["owner"]).pk)
     return {"project_id": people["project"].pk, "dataset_id": dataset.pk, "version_id": head.pk,
             "rule_id": rule.pk, "frame_id": "a", "published": published.pk, "job_id": job.pk,
-            "dataview_id": view.pk, "iteration_id": run.pk}
+            "dataview_id": view.pk, "iteration_id": run.pk, "export_id": export.pk}
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -167,26 +167,6 @@ def test_random_shards_are_disjoint_and_complete(world, workers, seed, batch_siz
     assert [_key(f) for f in _drain(again, 7, 0, workers)] == [_key(f) for f in parts[0]]
 
 
-@pytest.fixture
-def streets():
-    """Day frames (ten times as many) and night frames, with ROIs of a few labels."""
-    dataset = dataset_create(dataset_name="streets", dataset_project="dv")
-    head = version_head(dataset)
-    frames = []
-    for i in range(60):
-        night = i % 11 == 0
-        frames.append({
-            "id": f"s{i:03d}", "context_id": "drive", "timestamp": i,
-            "sources": [{"id": "default", "uri": f"s3://b/{i}.jpg", "width": 64, "height": 48}],
-            "meta": {"time": "night" if night else "day"},
-            "rois": [{"label": ["car", "red"], "confidence": 0.9, "poly": [0, 0, 1, 0, 1, 1]},
-                     {"label": ["person"], "confidence": 0.4, "poly": [0, 0, 2, 0, 2, 2]},
-                     {"label": ["van"], "confidence": 0.95, "poly": [0, 0, 3, 0, 3, 3]}][: 1 + i % 3]})
-    assert frames_upsert(head, frames).failures == []
-    head.refresh_from_db()
-    return dataset, head, frames
-
-
 def _street_view(streets, **recipe):
     dataset, head, _frames = streets
     return _view([(dataset, head)], recipe.pop("filters", [{"dataset": str(dataset.pk), "version": ANY}]),

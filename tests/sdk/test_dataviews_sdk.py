@@ -6,6 +6,7 @@ import pytest
 
 from hyperdatasets import sdk
 from hyperdatasets.sdk import DataView, IterationOrder
+from tests.deletion.conftest import start_worker  # noqa: F401
 
 
 @pytest.fixture
@@ -62,3 +63,37 @@ def test_sequential_order_and_errors(street):
     missing.add_query(dataset_name="no-such-dataset", version_name="v1")
     with pytest.raises(sdk.NotFoundError):
         missing.get_count()
+
+
+def test_dataviews_by_name_and_exports_through_the_sdk(street, start_worker, tmp_path):  # noqa: F811
+    start_worker()
+    view = DataView(name="exported", iteration_order=IterationOrder.random, random_seed=3)
+    view.add_query(dataset_name="street", version_name="Current", frame_query="meta.time:night")
+    view.store()
+    # By name: the dataview outside any project; in another project a second one of that name does not clash.
+    elsewhere = DataView(name="exported", project_name="dv")
+    elsewhere.add_query(dataset_name="street", version_name="Current")
+    elsewhere.store()
+    assert DataView.get(name="exported").id == view.id
+    assert DataView.get(dataview_name="exported", project_name="dv").id == elsewhere.id
+    with pytest.raises(sdk.NotFoundError, match="no-such-view"):
+        DataView.get(name="no-such-view")
+
+    import orjson
+
+    expected = view.to_dict(projection=["id", "meta.time", "sources"])
+    job = view.export_frames(projection=["id", "meta.time", "sources"], timeout=90)
+    assert job.status == "succeeded" and job.written == job.total == 10, job
+    path = job.download(tmp_path)
+    assert path == tmp_path / "exported.jsonl"
+    assert [orjson.loads(line) for line in path.read_bytes().splitlines()] == expected
+    second = view.export_frames(format="json", timeout=90)
+    whole = second.download(tmp_path / "whole.json")
+    rows = orjson.loads(whole.read_bytes())
+    assert [r["id"] for r in rows] == [e["id"] for e in expected] and all(r["rois"] for r in rows)
+    assert [e.id for e in view.get_exports()] == [second.id, job.id]  # newest first
+    with pytest.raises(sdk.InvalidRequestError, match="format"):
+        view.export_frames(format="xml")
+    job.delete()
+    with pytest.raises(sdk.NotFoundError):
+        job.refresh()

@@ -19,6 +19,7 @@ from rest_framework.authtoken.models import Token
 
 from annotations.models import FrameEdit
 from annotations.services import frame_save
+from dataviews.exports import export_create
 from dataviews.services import dataview_create
 from hyperdatasets.models import StorageCredential, StorageLocation
 from hyperdatasets.selectors.versions import version_head
@@ -83,10 +84,12 @@ PAGES = {
 # The admin site: staff only. Models any staff member may open (their rows scoped by project roles), models
 # for superusers only, and models written only by the services (listed, never added or edited here).
 ADMIN_SCOPED = {"hyperdatasets_project", "hyperdatasets_dataset", "hyperdatasets_datasetversion",
-                "hyperdatasets_deletionjob", "annotations_frameedit", "dataviews_dataview"}
+                "hyperdatasets_deletionjob", "annotations_frameedit", "dataviews_dataview",
+                "dataviews_dataviewexport"}
 ADMIN_SUPERUSER_ONLY = {"hyperdatasets_storagecredential", "hyperdatasets_storagelocation", "auth_user",
                         "auth_group", "authtoken_tokenproxy"}
-ADMIN_READ_ONLY = {"hyperdatasets_deletionjob", "annotations_frameedit", "dataviews_dataview"}
+ADMIN_READ_ONLY = {"hyperdatasets_deletionjob", "annotations_frameedit", "dataviews_dataview",
+                   "dataviews_dataviewexport"}
 ADMIN_SITE = {"admin:index", "admin:login", "admin:logout", "admin:password_change", "admin:password_change_done",
               "admin:autocomplete", "admin:jsi18n", "admin:view_on_site", "admin:app_list"}
 
@@ -152,6 +155,8 @@ def site(people, dataset, settings, tmp_path):
     gone = dataset_create(dataset_name="gone", dataset_project="vision", user=people["owner"])
     frames_upsert(version_head(gone), [frame("g", uri="s3://nowhere/g.jpg")])
     job = dataset_delete(gone, delete_all_versions=True, delete_sources=True, user=people["owner"])
+    view = dataview_create(name="training", project_name="vision",
+                           versions=[{"dataset_id": str(dataset.pk), "version_id": str(head.pk)}], user=people["owner"])
     link = FileLinks(people["reader"], dataset).url(upload.uri)
     assert link and link.startswith("/files/")
     objects = {
@@ -161,9 +166,8 @@ def site(people, dataset, settings, tmp_path):
         "hyperdatasets_storagelocation": StorageLocation.objects.create(provider="s3", location="b").pk,
         "annotations_frameedit": FrameEdit.objects.get().pk, "auth_user": people["reader"].pk,
         "auth_group": Group.objects.create(name="team").pk,
-        "dataviews_dataview": dataview_create(name="training", project_name="vision",
-                                              versions=[{"dataset_id": str(dataset.pk), "version_id": str(head.pk)}],
-                                              user=people["owner"]).pk,
+        "dataviews_dataview": view.pk,
+        "dataviews_dataviewexport": export_create(view, user=people["owner"]).pk,
         "authtoken_tokenproxy": Token.objects.create(user=people["reader"]).user_id,  # a token's admin id
     }
     return {"dataset": dataset, "head": head, "job": job, "link": link, "objects": objects}

@@ -1,0 +1,212 @@
+"""Exports of a dataview's frames into one file in media storage (ClearML's "EXPORT FRAMES": JSON or JSON Lines,
+with an optional projection), run by a Celery worker with progress.
+
+1. ``export_create`` records the job (queued) and sends it to a worker when the transaction commits.
+2. ``export_run`` (the task) takes the job's lease, starts a run of the dataview as it is then (its order and
+   limit, one pass even when the dataview is infinite), writes its frames batch by batch into a local temporary
+   file, saving ``done``/``written`` after each batch, then stores the file under
+   ``exports/dataviews/<export id>/`` of the default storage and marks the job succeeded. The run's snapshot is
+   dropped either way. A worker that dies leaves the lease to expire; ``exports_sweep`` (Celery beat) queues
+   the job again, and the next run starts the file over. After ``HYPERDATASETS_EXPORT_MAX_RUNS`` runs it fails.
+3. ``exports_sweep`` also removes exports (file and row) older than ``HYPERDATASETS_EXPORT_KEPT_DAYS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import tempfile
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from dataviews import selectors, services, spec
+from dataviews.models import Dataview, DataviewExport, DataviewIteration, ExportFormat, ExportStatus
+from hyperdatasets.exceptions import InvalidInput
+from hyperdatasets.upload_paths import safe_part
+
+log = logging.getLogger(__name__)
+
+EXPORT_BATCH = selectors.MAX_BATCH
+CONTENT_TYPES = {ExportFormat.JSON: "application/json", ExportFormat.JSONL: "application/x-ndjson"}
+
+
+class ExportLost(Exception):
+    """The job's lease went to another worker, or the job was deleted, while this worker ran it."""
+
+
+def export_create(dataview: Dataview, *, user=None, format: Any = ExportFormat.JSONL,
+                  projection: Any = None) -> DataviewExport:
+    """A queued export of the dataview's frames as ``format`` (json or jsonl), each frame reduced to
+    ``projection`` (dotted field paths; none: whole frames)."""
+    if format not in ExportFormat.values:
+        raise InvalidInput.for_field("format", f"must be one of {', '.join(ExportFormat.values)}")
+    paths = spec.clean_projection(projection)
+    if not spec.inputs_from_stored(dataview.versions):
+        raise InvalidInput.for_field("versions", "the dataview has no input version to export")
+    with transaction.atomic():
+        job = DataviewExport.objects.create(dataview=dataview, format=format, projection=paths,
+                                            inputs=dataview.versions,
+                                            created_by=user if getattr(user, "is_authenticated", False) else None)
+        export_enqueue(job)
+    return job
+
+
+def export_enqueue(job: DataviewExport) -> None:
+    """Send the job to a worker once the current transaction commits (the sweeper covers a lost send)."""
+    def send() -> None:
+        from hyperdatasets.tasks import run_dataview_export
+
+        try:
+            run_dataview_export.delay(str(job.pk))
+        except Exception as exc:  # the broker is down: the sweeper queues the job again later
+            log.warning("could not queue dataview export %s (%s); the sweeper will retry", job.pk,
+                        type(exc).__name__)
+
+    transaction.on_commit(send)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _lease_until():
+    return timezone.now() + timedelta(seconds=settings.HYPERDATASETS_EXPORT_LEASE_SECONDS)
+
+
+def _claim(job_id: Any, owner: str) -> DataviewExport | None:
+    with transaction.atomic():
+        job = DataviewExport.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.is_finished:
+            return None
+        now = timezone.now()
+        if job.lease_owner and job.lease_owner != owner and job.lease_until and job.lease_until > now:
+            return None
+        job.runs += 1
+        if job.runs > settings.HYPERDATASETS_EXPORT_MAX_RUNS:
+            _fail(job, f"gave up after {job.runs - 1} runs that did not finish (a worker kept dying)")
+            return None
+        job.status, job.started = ExportStatus.RUNNING, job.started or now
+        job.lease_owner, job.lease_until = owner, _lease_until()
+        job.done = job.written = 0
+        job.save()
+        return job
+
+
+def _progress(job: DataviewExport, owner: str, **fields: Any) -> None:
+    """Save progress while the lease is still ours (else ``ExportLost``), extending it."""
+    with transaction.atomic():
+        current = DataviewExport.objects.select_for_update().filter(pk=job.pk).only("lease_owner").first()
+        if current is None or current.lease_owner != owner:
+            raise ExportLost(job.pk)
+        job.lease_until = _lease_until()
+        for name, value in fields.items():
+            setattr(job, name, value)
+        job.save(update_fields=list({*fields, "lease_until", "updated"}))
+
+
+def _fail(job: DataviewExport, error: str) -> None:
+    job.status, job.error, job.finished = ExportStatus.FAILED, error[:2000], timezone.now()
+    job.lease_owner, job.lease_until = "", None
+    job.save()
+
+
+def export_file_name(job: DataviewExport, dataview_name: str) -> str:
+    return f"exports/dataviews/{job.pk}/{safe_part(dataview_name)}.{job.format}"
+
+
+def export_run(job_id: Any, owner: str | None = None) -> DataviewExport | None:
+    """Run the export to its end (or take it over from a dead worker). None when there is nothing to run:
+    finished, deleted, or another live worker holds it."""
+    owner = owner or _owner()
+    job = _claim(job_id, owner)
+    if job is None:
+        return None
+    run: DataviewIteration | None = None
+    try:
+        dataview = Dataview.objects.get(pk=job.dataview_id)
+        run = services.iteration_start(dataview, user=job.created_by, iteration={"infinite": False})
+        _progress(job, owner, total=run.length, inputs=run.recipe["versions"])
+        with tempfile.TemporaryFile(dir=settings.VAR_DIR) as out:
+            _write(job, owner, run, out)
+            size = out.tell()
+            out.seek(0)
+            name = default_storage.save(export_file_name(job, dataview.name), File(out))
+        try:
+            _progress(job, owner, file=name, size=size, status=ExportStatus.SUCCEEDED, finished=timezone.now(),
+                      lease_owner="", lease_until=None)
+        except ExportLost:
+            default_storage.delete(name)
+            raise
+        log.info("dataview export %s: %s frames, %s bytes", job.pk, job.written, size)
+        return job
+    except ExportLost:
+        log.warning("dataview export %s: lost to another worker or deleted; stopping", job.pk)
+        return None
+    except Exception as exc:
+        log.exception("dataview export %s failed", job.pk)
+        reason = exc.message if isinstance(exc, InvalidInput) else f"{type(exc).__name__}: {exc}"
+        with transaction.atomic():
+            current = DataviewExport.objects.select_for_update().filter(pk=job.pk).first()
+            if current is None or current.lease_owner != owner:
+                return None
+            _fail(current, reason)
+        return current
+    finally:
+        if run is not None:
+            services.iteration_drop(run)
+
+
+def _write(job: DataviewExport, owner: str, run: DataviewIteration, out) -> None:
+    jsonl = job.format == ExportFormat.JSONL
+    cursor: str | None = None
+    done = written = 0
+    out.write(b"" if jsonl else b"[")
+    while True:
+        batch = selectors.iteration_batch(run, cursor=cursor, batch_size=EXPORT_BATCH, projection=job.projection)
+        for frame in batch.frames:
+            if jsonl:
+                out.write(orjson.dumps(frame) + b"\n")
+            else:
+                out.write((b",\n" if written else b"\n") + orjson.dumps(frame))
+            written += 1
+        done += batch.items
+        _progress(job, owner, done=done, written=written)
+        if batch.eof:
+            break
+        cursor = batch.cursor
+    out.write(b"" if jsonl else b"\n]\n")
+
+
+def export_delete(job: DataviewExport) -> None:
+    """Remove the export and its file; a worker running it stops at its next batch."""
+    with transaction.atomic():
+        DataviewExport.objects.filter(pk=job.pk).delete()
+    if job.file:
+        default_storage.delete(job.file)
+
+
+def exports_sweep() -> list[str]:
+    """Queue again the exports no live worker runs (an expired lease, or a queued job whose message was lost),
+    and remove those kept longer than ``HYPERDATASETS_EXPORT_KEPT_DAYS``. Returns the ids queued again."""
+    from hyperdatasets.tasks import run_dataview_export
+
+    now = timezone.now()
+    for job in DataviewExport.objects.filter(created__lt=now - timedelta(days=settings.HYPERDATASETS_EXPORT_KEPT_DAYS)):
+        export_delete(job)
+    grace = now - timedelta(seconds=settings.HYPERDATASETS_EXPORT_LEASE_SECONDS)
+    stalled = DataviewExport.objects.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).filter(
+        Q(lease_until__lt=now) | Q(lease_until__isnull=True, updated__lt=grace))
+    ids = [str(pk) for pk in stalled.values_list("pk", flat=True)]
+    for job_id in ids:
+        log.info("dataview export %s: no live worker holds it; queued again", job_id)
+        run_dataview_export.delay(job_id)
+    return ids
