@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from webui import dataset_actions, deletion_page, files, frame_page, version_page, views
+from webui import dataset_actions, dataview_pages, deletion_page, files, frame_page, version_page, views
 
 app_name = "webui"
 
@@ -19,5 +19,10 @@ urlpatterns = [
     path("versions/<uuid:version_id>/frames/<path:frame_id>/", frame_page.frame_detail, name="frame-detail"),
     path("deletions/", deletion_page.deletion_job_list, name="deletion-jobs"),
     path("deletions/<uuid:job_id>/", deletion_page.deletion_job_detail, name="deletion-job"),
+    path("dataviews/", dataview_pages.dataview_index, name="dataview-index"),
+    path("dataviews/new/", dataview_pages.dataview_new, name="dataview-new"),
+    path("dataviews/<uuid:dataview_id>/", dataview_pages.dataview_detail, name="dataview-detail"),
+    path("dataviews/<uuid:dataview_id>/preview/", dataview_pages.dataview_preview, name="dataview-preview"),
+    path("dataviews/<uuid:dataview_id>/<slug:action>/", dataview_pages.dataview_action, name="dataview-action"),
     path("files/<str:token>/", files.signed_file, name="file"),
 ]

@@ -113,11 +113,12 @@ def dataset_detail(request: HttpRequest, dataset_id) -> HttpResponse:
 @login_required
 def project_index(request: HttpRequest) -> HttpResponse:
     """The projects the user may see, with their datasets' count, last change and the user's role."""
-    projects = (visible_projects(request.user).annotate(dataset_count=Count("datasets"),
+    projects = (visible_projects(request.user).annotate(dataset_count=Count("datasets", distinct=True),
+                                                        dataview_count=Count("dataviews", distinct=True),
                                                         last_update=Max("datasets__updated")).order_by("name"))
     roles = project_roles(request.user)
     rows = []
     for project in projects:
         role = Role.ADMIN if request.user.is_superuser else roles.get(project.pk, Role.NONE)
-        rows.append({"project": project, "role": role.name.lower()})
+        rows.append({"project": project, "role": role.name.lower(), "dataview_count": project.dataview_count})
     return render(request, "webui/projects.html", {"rows": rows})

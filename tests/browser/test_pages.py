@@ -79,7 +79,7 @@ def test_projects_page_from_the_top_bar(page):
     rows = page.locator("[data-testid=project-row]")
     assert rows.count() >= 1
     screenshot(page, "projects")
-    rows.first.locator("a").click()
+    rows.first.locator("td a").first.click()
     page.locator("[data-testid=dataset-card]").first.wait_for()
     assert "project=" in page.url
     assert page.js_errors == []

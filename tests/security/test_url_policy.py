@@ -32,6 +32,7 @@ from tests.api.conftest import ROLES
 from tests.api.test_permission_matrix import MATRIX
 from tests.factories import frame
 from webui.dataset_actions import ACTIONS
+from webui.dataview_pages import PAGE_ACTIONS
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +80,16 @@ PAGES = {
     ("webui:dataset-action", "POST", "edit"): Need.WRITE,
     ("webui:dataset-action", "POST", "move"): Need.ADMIN,
     ("webui:dataset-delete", "POST", None): Need.ADMIN,
+    ("webui:dataview-index", "GET", None): Need.SIGNED_IN,
+    ("webui:dataview-new", "POST", None): Need.SIGNED_IN,
+    ("webui:dataview-detail", "GET", None): Need.READ,
+    ("webui:dataview-preview", "GET", None): Need.READ,
+    ("webui:dataview-action", "POST", "archive"): Need.WRITE,
+    ("webui:dataview-action", "POST", "restore"): Need.WRITE,
+    ("webui:dataview-action", "POST", "publish"): Need.WRITE,
+    ("webui:dataview-action", "POST", "clone"): Need.READ,
+    ("webui:dataview-action", "POST", "move"): Need.WRITE,
+    ("webui:dataview-action", "POST", "delete"): Need.WRITE,
 }
 
 # The admin site: staff only. Models any staff member may open (their rows scoped by project roles), models
@@ -124,6 +135,7 @@ def test_every_url_pattern_is_in_the_policy():
         unclassified.append((route, name))
     assert unclassified == []
     assert {a for (n, _m, a) in PAGES if n == "webui:dataset-action"} == set(ACTIONS)
+    assert {a for (n, _m, a) in PAGES if n == "webui:dataview-action"} == set(PAGE_ACTIONS)
 
 
 def test_the_policy_table_is_documented():
@@ -184,12 +196,15 @@ def _page_path(name, site):
               "webui:dataset-delete": {"dataset_id": site["dataset"].pk},
               "webui:version-detail": {"version_id": site["head"].pk},
               "webui:frame-detail": {"version_id": site["head"].pk, "frame_id": "a"},
-              "webui:deletion-job": {"job_id": site["job"].pk}}.get(name, {})
+              "webui:deletion-job": {"job_id": site["job"].pk},
+              "webui:dataview-detail": {"dataview_id": site["objects"]["dataviews_dataview"]},
+              "webui:dataview-preview": {"dataview_id": site["objects"]["dataviews_dataview"]}}.get(name, {})
     return reverse(name, kwargs=kwargs)
 
 
 PAGE_BODIES = {"snapshot": {}, "child": {"version_name": "c2", "parent": ""}, "publish": {"version": ""},
-               "delete-version": {"version": ""}, "edit": {"name": "cars", "tags": "t1"}, "move": {"project": ""}}
+               "delete-version": {"version": ""}, "edit": {"name": "cars", "tags": "t1"}, "move": {"project": ""},
+               "clone": {"name": "copy", "project": ""}}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -204,10 +219,17 @@ def test_page_policy(page, role, client, people, site):
     elif name == "webui:dataset-action":
         path = reverse(name, kwargs={"dataset_id": site["dataset"].pk, "action": action})
         granted = need in GRANTED[role]
+    elif name == "webui:dataview-action":
+        path = reverse(name, kwargs={"dataview_id": site["objects"]["dataviews_dataview"], "action": action})
+        granted = need in GRANTED[role]
     else:
         path = _page_path(name, site)
         granted = need in GRANTED[role]
     body = PAGE_BODIES.get(action, {"confirm_name": "cars"} if name == "webui:dataset-delete" else {})
+    if name == "webui:dataview-new":
+        body = {"name": "new-view"}
+    if name == "webui:dataview-action" and action == "move":
+        body = {"project": "vision"}
     response = client.get(path) if method == "GET" else client.post(path, body)
     status = response.status_code
     assert status < 500, status
