@@ -40,8 +40,10 @@ def recipe_rules(filters: list[dict[str, Any]], inputs: list[spec.Input]) -> lis
     return rules
 
 
-def _masked_rows(inputs: list[spec.Input], rules: list[Rule]) -> Sql | None:
-    """``SELECT rid, ctx, ts, fid, vi, mask``: every input's frames some rule takes (UNION ALL), or None."""
+def _masked_rows(inputs: list[spec.Input], rules: list[Rule], every: bool = False) -> Sql | None:
+    """``SELECT rid, ctx, ts, fid, vi, mask``: every input's frames some rule takes (UNION ALL), or None; with
+    ``every``, all of the inputs' frames, mask 0 for those no rule takes. The mask is computed once a row: a
+    filter on it would otherwise copy the whole expression into the scan's condition."""
     selects = []
     for k, entry in enumerate(inputs):
         applying = [rule for rule in rules if k in rule.inputs]
@@ -53,10 +55,14 @@ def _masked_rows(inputs: list[spec.Input], rules: list[Rule]) -> Sql | None:
         mask = Sql(" + ".join(f"CASE WHEN {c.text} THEN {1 << rule.index} ELSE 0 END"
                               for c, rule in zip(conditions, applying, strict=True)),
                    [p for c in conditions for p in c.params])
-        selects.append(Sql(
-            f"SELECT * FROM (SELECT e.id AS rid, e.context_id AS ctx, e.timestamp AS ts, e.frame_id AS fid, "
-            f"{k} AS vi, ({mask.text}) AS mask{rows.text}) z{k} WHERE z{k}.mask <> 0",
-            [*mask.params, *rows.params]))
+        row = (f"SELECT e.id AS rid, e.context_id AS ctx, e.timestamp AS ts, e.frame_id AS fid, {k} AS vi, "
+               f"({mask.text}) AS mask{rows.text}")
+        if every:
+            selects.append(Sql(row, [*mask.params, *rows.params]))
+        else:
+            fence = " OFFSET 0" if dialect.pg else " LIMIT -1 OFFSET 0"  # not flattened into the filter
+            selects.append(Sql(f"SELECT * FROM ({row}{fence}) z{k} WHERE z{k}.mask <> 0",
+                               [*mask.params, *rows.params]))
     if not selects:
         return None
     return Sql(" UNION ALL ".join(s.text for s in selects), [p for s in selects for p in s.params])
@@ -73,9 +79,12 @@ class Counts:
 
 
 def counts_from_masks(masks: list[tuple[int, int]], rule_count: int) -> Counts:
+    """The counts from the number of items of each mask (mask 0, frames no rule takes, is left out)."""
     rule_counts, sizes = [0] * rule_count, [0] * rule_count
     total = 0
     for mask, count in masks:
+        if not mask:
+            continue
         total += count
         first = (mask & -mask).bit_length() - 1
         sizes[first] += count
@@ -86,7 +95,9 @@ def counts_from_masks(masks: list[tuple[int, int]], rule_count: int) -> Counts:
 
 
 def count_sql(inputs: list[spec.Input], rules: list[Rule]) -> Sql | None:
-    rows = _masked_rows(inputs, rules)
+    """The items of each mask, over every frame of the inputs (mask 0 included: grouping on the mask alone
+    computes it once a row, and leaves the scan free to run in parallel workers)."""
+    rows = _masked_rows(inputs, rules, every=True)
     if rows is None:
         return None
     return Sql(f"SELECT u.mask, count(*) FROM ({rows.text}) u GROUP BY u.mask", rows.params)

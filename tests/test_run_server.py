@@ -44,7 +44,7 @@ def server(settings, tmp_path):
         try:
             if requests.get(url + "/accounts/login/", timeout=2).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still starting its workers
             time.sleep(0.2)
     else:
         process.terminate()
