@@ -185,7 +185,7 @@ def render(r: dict, command: str) -> str:
              f"{', '.join(f'{c:,}' for c in r['rule_counts'])}; their shares: "
              f"{', '.join(f'{c:,}' for c in r['sizes'])}).",
              "Streaming reads every item in batches of 1,000; the baseline reads the version's stored documents",
-             f"through a psycopg server-side cursor and parses them ({1 / per_frame:,.0f} frames/s). These are the",
+             f"through a psycopg server-side cursor and parses them ({1 / per_frame:,.0f} frames/s). The",
              "SDK's figure reads `for frame in view` from the run command's server (gunicorn) on loopback,",
              f"{r['total'] / r['sdk_sequential_s']:,.0f} frames/s (its first frame after "
              f"{r['sdk_first_s'] * 1000:,.0f} ms); the others are the engine's own, in process.",

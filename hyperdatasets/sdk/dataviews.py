@@ -279,21 +279,35 @@ class DataView:
         return future
 
     def _read_run(self, run_id: str, projection, workers: int, worker: int, batch_size: int):
-        body: dict[str, Any] = {"batch_size": batch_size, "worker_index": worker, "num_workers": workers}
-        if projection:
-            body["projection"] = list(projection)  # the server keeps only those fields
-        while True:
-            batch = _client().send_json("POST", f"/api/dataview-iterations/{run_id}/next/", body, retry=True)
-            if projection:
-                yield from batch["frames"]
-            else:
-                for frame in batch["frames"]:
-                    yield _frame(frame)
-            if batch["eof"]:
-                return
-            body = {"cursor": batch["cursor"], "batch_size": batch_size}
-            if projection:
-                body["projection"] = list(projection)
+        """The run's frames, batch by batch from the cursor each batch returns. The next batch is asked for
+        as soon as a batch arrives, on a connection of the iterator's own, so the server reads it while this
+        process turns the current one into frames."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        path = f"/api/dataview-iterations/{run_id}/next/"
+        extra: dict[str, Any] = {"projection": list(projection)} if projection else {}
+        body: dict[str, Any] = {"batch_size": batch_size, "worker_index": worker, "num_workers": workers, **extra}
+        client = _Client()
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataview-batches")
+        pending = None
+        try:
+            pending = pool.submit(client.send_json, "POST", path, body, retry=True)
+            while True:
+                batch = pending.result()
+                if not batch["eof"]:
+                    pending = pool.submit(client.send_json, "POST", path,
+                                          {"cursor": batch["cursor"], "batch_size": batch_size, **extra}, retry=True)
+                if projection:
+                    yield from batch["frames"]
+                else:
+                    for frame in batch["frames"]:
+                        yield _frame(frame)
+                if batch["eof"]:
+                    return
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+            if pending is None or pending.done():
+                client.session.close()  # else the request in flight ends first, and the session goes with it
 
     def export_frames(self, format: str = "jsonl", projection: list[str] | None = None, wait: bool = True,
                       show_progress: bool = False, timeout: float | None = None) -> DataViewExport:
