@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "hyperdatasets.apps.HyperdatasetsConfig",
     "annotations.apps.AnnotationsConfig",
     "dataviews.apps.DataviewsConfig",
+    "clearml_api.apps.ClearmlApiConfig",
     "webui.apps.WebuiConfig",
 ]
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("hyperdatasets.api.urls")),
+    path("clearml/", include("clearml_api.urls")),
     path("", include("webui.urls")),
 ]
 

@@ -1,11 +1,15 @@
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Max
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from rest_framework.authtoken.models import Token
 
+from clearml_api.credentials import credential_create, credential_for_user, credential_revoke
+from clearml_api.models import ApiCredential
 from hyperdatasets.access import (
     POLICY,
     Role,
@@ -69,17 +73,49 @@ def dataset_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's page: create or rotate the API token; a new token is shown once, never again."""
-    from rest_framework.authtoken.models import Token
-
+    """The signed-in user's page: create or rotate the API token; a new token is shown once, never again. And
+    the user's ClearML API credential pairs."""
     new_token = None
     if request.method == "POST":
         Token.objects.filter(user=request.user).delete()
         new_token = Token.objects.create(user=request.user).key
+    return _account_page(request, new_token=new_token)
+
+
+def _account_page(request: HttpRequest, new_token: str | None = None, new_pair: dict | None = None) -> HttpResponse:
     token = Token.objects.filter(user=request.user).first()
-    return render(request, "webui/account.html", {
+    root = request.build_absolute_uri("/clearml")
+    response = render(request, "webui/account.html", {
         "has_token": token is not None, "token_created": token.created if token else None, "new_token": new_token,
+        "credentials": ApiCredential.objects.filter(user=request.user), "new_pair": new_pair,
+        "clearml_api_host": root, "clearml_files_host": f"{root}/files",
     })
+    if new_token or new_pair:
+        response["Cache-Control"] = "no-store"  # a secret shown once is not kept by any cache
+    return response
+
+
+@login_required
+@require_POST
+def clearml_credentials(request: HttpRequest) -> HttpResponse:
+    """A new ClearML API pair for the signed-in user; its secret is shown on this answer only."""
+    try:
+        credential, secret = credential_create(request.user, request.POST.get("label", ""))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("webui:account")
+    return _account_page(request, new_pair={"access_key": credential.access_key, "secret": secret})
+
+
+@login_required
+@require_POST
+def clearml_credential_revoke(request: HttpRequest, credential_id) -> HttpResponse:
+    try:
+        credential = credential_revoke(credential_for_user(request.user, credential_id))
+    except ServiceError:
+        raise Http404("credential not found") from None
+    messages.success(request, f"Revoked {credential.access_key}: its tokens stop working now.")
+    return redirect("webui:account")
 
 
 @login_required

@@ -19,6 +19,7 @@ from rest_framework.authtoken.models import Token
 
 from annotations.models import FrameEdit
 from annotations.services import frame_save
+from clearml_api.credentials import credential_create
 from dataviews.exports import export_create
 from dataviews.services import dataview_create
 from hyperdatasets.models import StorageCredential, StorageLocation
@@ -65,6 +66,7 @@ PAGES = {
     ("webui:dataset-index", "GET", None): Need.SIGNED_IN,
     ("webui:account", "GET", None): Need.SIGNED_IN,
     ("webui:account", "POST", None): Need.SIGNED_IN,
+    ("webui:clearml-credentials", "POST", None): Need.SIGNED_IN,
     ("webui:project-index", "GET", None): Need.SIGNED_IN,
     ("webui:dataset-new", "POST", None): Need.SIGNED_IN,
     ("webui:deletion-jobs", "GET", None): Need.SIGNED_IN,
@@ -98,9 +100,13 @@ ADMIN_SCOPED = {"hyperdatasets_project", "hyperdatasets_dataset", "hyperdatasets
                 "hyperdatasets_deletionjob", "annotations_frameedit", "dataviews_dataview",
                 "dataviews_dataviewexport"}
 ADMIN_SUPERUSER_ONLY = {"hyperdatasets_storagecredential", "hyperdatasets_storagelocation", "auth_user",
+                        "clearml_api_apicredential",
                         "auth_group", "authtoken_tokenproxy"}
 ADMIN_READ_ONLY = {"hyperdatasets_deletionjob", "annotations_frameedit", "dataviews_dataview",
-                   "dataviews_dataviewexport"}
+                   "dataviews_dataviewexport", "clearml_api_apicredential"}
+# ClearML's wire face: every endpoint but auth.login needs a Bearer token (tests/clearml, and
+# test_clearml_calls_need_a_token below); a credential's revoke page is its owner's alone (tested below).
+CLEARML_ROUTES = {"clearml-call", "clearml-call-unversioned", "webui:clearml-credential-revoke"}
 ADMIN_SITE = {"admin:index", "admin:login", "admin:logout", "admin:password_change", "admin:password_change_done",
               "admin:autocomplete", "admin:jsi18n", "admin:view_on_site", "admin:app_list"}
 
@@ -125,7 +131,7 @@ def test_every_url_pattern_is_in_the_policy():
     page_names = {name for name, _method, _action in PAGES}
     unclassified = []
     for route, name in _walk(get_resolver().url_patterns):
-        if name in api_names or name in page_names or name in ADMIN_SITE:
+        if name in api_names or name in page_names or name in ADMIN_SITE or name in CLEARML_ROUTES:
             continue
         model = _admin_model(name)
         if model and model[0] in ADMIN_SCOPED | ADMIN_SUPERUSER_ONLY:
@@ -175,6 +181,7 @@ def site(people, dataset, settings, tmp_path):
         "hyperdatasets_project": people["project"].pk, "hyperdatasets_dataset": dataset.pk,
         "hyperdatasets_datasetversion": head.pk, "hyperdatasets_deletionjob": job.pk,
         "hyperdatasets_storagecredential": StorageCredential.objects.create(provider="s3", bucket="b").pk,
+        "clearml_api_apicredential": credential_create(people["reader"], "policy")[0].pk,
         "hyperdatasets_storagelocation": StorageLocation.objects.create(provider="s3", location="b").pk,
         "annotations_frameedit": FrameEdit.objects.get().pk, "auth_user": people["reader"].pk,
         "auth_group": Group.objects.create(name="team").pk,
@@ -299,3 +306,29 @@ def test_admin_policy(role, client, people, site):
         if status not in _admin_expected(role, model, view, name):
             wrong.append((path, status))
     assert wrong == []
+
+
+@pytest.mark.parametrize("path", ["/clearml/v2.23/projects.get_all", "/clearml/projects.create",
+                                  "/clearml/v2.23/users.get_vaults", "/clearml/v2.23/no.such"])
+def test_clearml_calls_need_a_token(client, path, people):
+    client.force_login(people["reader"])  # a page session is not a ClearML token
+    for method in (client.get, client.post):
+        response = method(path)
+        assert response.status_code in (400, 401) and response.json()["meta"]["result_code"] in (400, 401)
+        assert "data" in response.json() and response.json()["data"] == {}
+
+
+def test_a_credential_is_revoked_by_its_owner_only(client, people):
+    credential, _secret = credential_create(people["reader"], "mine")
+    path = reverse("webui:clearml-credential-revoke", kwargs={"credential_id": credential.pk})
+    assert client.post(path).status_code == 302 and client.post(path)["Location"].startswith(reverse("webui:login"))
+    for other in ("writer", "admin", "outsider"):
+        client.force_login(people[other])
+        assert client.post(path).status_code == 404
+    credential.refresh_from_db()
+    assert credential.revoked is None
+    client.force_login(people["reader"])
+    assert client.get(path).status_code == 405
+    assert client.post(path).status_code == 302
+    credential.refresh_from_db()
+    assert credential.revoked is not None
