@@ -129,25 +129,16 @@ def measure(frames: int) -> dict:
 def sdk_figures(view, total: int) -> dict:
     """Stream the sequential dataview through the SDK (``for frame in view``: SingleFrame objects) from the run
     command's own server (gunicorn with the project's settings) on loopback."""
-    import socket
-
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
+    from bench.serving import run_command_server
     from hyperdatasets import sdk
-    from tests.deletion.servers import wait_for_port
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c",
-                               str(ROOT / "hyperdatasets" / "gunicorn_conf.py"), "--bind", f"127.0.0.1:{port}"],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, server)
+    with run_command_server() as url:
         user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})
         token, _ = Token.objects.get_or_create(user=user)
-        sdk.configure(url=f"http://127.0.0.1:{port}", token=token.key)
+        sdk.configure(url=url, token=token.key)
         remote = sdk.DataView.get(dataview_id=str(view.pk))
         start = time.perf_counter()
         frames = remote.get_iterator(batch_size=BATCH)
@@ -157,9 +148,6 @@ def sdk_figures(view, total: int) -> dict:
         seconds = time.perf_counter() - start
         assert count == total and first.id, (count, total)
         return {"sdk_sequential_s": seconds, "sdk_first_s": first_s}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def render(r: dict, command: str) -> str:

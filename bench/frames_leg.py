@@ -35,7 +35,6 @@ from hyperdatasets.selectors.versions import version_head  # noqa: E402
 from hyperdatasets.services.datasets import dataset_create  # noqa: E402
 from hyperdatasets.services.frames import frames_upsert  # noqa: E402
 from hyperdatasets.services.versions import version_create, version_publish  # noqa: E402
-from tests.deletion.servers import wait_for_port  # noqa: E402
 
 LABELS = ["car", "person", "bicycle", "truck", "bus", "dog", "cat", "tree", "sign", "light",
           "bench", "bird", "horse", "sheep", "cow", "boat", "train", "kite", "skis", "chair"]
@@ -214,26 +213,16 @@ def query_figures(version) -> dict:
 def sdk_figures(n: int, root_version_id) -> dict:
     """Ingest N frames through the SDK and the REST API of a real server process, and iterate the root
     version through the SDK while sampling the client's memory."""
-    import socket
-    import subprocess
-
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
+    from bench.serving import run_command_server
     from hyperdatasets import sdk
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    # The run command's own server (gunicorn with the project's settings), on a port of its own.
-    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c",
-                               str(ROOT / "hyperdatasets" / "gunicorn_conf.py"), "--bind", f"127.0.0.1:{port}"],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, server)
+    with run_command_server() as url:
         user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})
         token, _ = Token.objects.get_or_create(user=user)
-        sdk.configure(url=f"http://127.0.0.1:{port}", token=token.key)
+        sdk.configure(url=url, token=token.key)
         version = sdk.DatasetVersion.create_new_dataset(dataset_name=f"bench-sdk-{time.time_ns()}")
         sdk_ingest_s = 0.0
         for batch in batches(make_frame(i) for i in range(n)):
@@ -249,9 +238,6 @@ def sdk_figures(n: int, root_version_id) -> dict:
             iterate_s = time.perf_counter() - start
         return {"sdk_ingest_s": sdk_ingest_s, "sdk_iterated": count, "sdk_iterate_s": iterate_s,
                 "sdk_iterate_rss_growth_mb": (rss.peak - rss.before) / 2**20}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def run(n: int, depth: int) -> dict:

@@ -10,12 +10,13 @@ from typing import Any
 from hyperdatasets.sdk.client import _Client
 
 
-class DeletionJob:
-    """A server-side job deleting the source objects of a deleted dataset.
+class _ServerJob:
+    """A job the server runs, read back from ``PATH`` (with ``{id}``): its fields as attributes, ``refresh()``,
+    and ``wait()``, which polls until ``_ended()`` with an optional tqdm bar of ``done`` out of ``total``."""
 
-    ``status`` is queued, running, succeeded, failed or partly_failed; ``total``, ``deleted``, ``skipped`` and
-    ``failed`` count objects (``providers`` per store, ``skipped_reasons`` per reason, ``errors`` grouped).
-    """
+    PATH = ""
+    KIND = "job"
+    UNIT = "item"
 
     def __init__(self, data: dict[str, Any]) -> None:
         self._data = data
@@ -25,6 +26,59 @@ class DeletionJob:
             return self._data[name]
         except KeyError:
             raise AttributeError(name) from None
+
+    @classmethod
+    def get(cls, job_id: str):
+        return cls(_Client.get().get_json(cls.PATH.format(id=job_id)))
+
+    def refresh(self):
+        self._data = _Client.get().get_json(self.PATH.format(id=self.id))
+        return self
+
+    def _ended(self) -> bool:
+        raise NotImplementedError
+
+    def _bar_text(self) -> tuple[str, dict[str, Any]]:
+        """The bar's description and the counts shown beside it."""
+        return self.KIND, {}
+
+    def wait(self, show_progress: bool = False, poll_seconds: float = 0.5, timeout: float | None = None):
+        """Poll until the job ends; with ``show_progress``, a tqdm bar of work done out of the total.
+        Raises TimeoutError after ``timeout`` seconds (the job goes on on the server)."""
+        bar = None
+        if show_progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=self.total, desc=self._bar_text()[0], unit=self.UNIT)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while True:
+                if bar is not None:
+                    if bar.total != self.total:
+                        bar.total = self.total
+                    bar.update(self.done - bar.n)
+                    bar.set_postfix(self._bar_text()[1])
+                if self._ended():
+                    return self
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError(f"{self.KIND} {self.id} is still {self.status} after {timeout} s")
+                time.sleep(poll_seconds)
+                self.refresh()
+        finally:
+            if bar is not None:
+                bar.close()
+
+
+class DeletionJob(_ServerJob):
+    """A server-side job deleting the source objects of a deleted dataset.
+
+    ``status`` is queued, running, succeeded, failed or partly_failed; ``total``, ``deleted``, ``skipped`` and
+    ``failed`` count objects (``providers`` per store, ``skipped_reasons`` per reason, ``errors`` grouped).
+    """
+
+    PATH = "/api/deletion-jobs/{id}/"
+    KIND = "deletion job"
+    UNIT = "object"
 
     def __repr__(self) -> str:
         d = self._data
@@ -36,63 +90,32 @@ class DeletionJob:
         return self._data["deleted"] + self._data["skipped"] + self._data["failed"]
 
     @classmethod
-    def get(cls, job_id: str) -> DeletionJob:
-        return cls(_Client.get().get_json(f"/api/deletion-jobs/{job_id}/"))
-
-    @classmethod
     def list(cls) -> list[DeletionJob]:
         return [cls(d) for d in _Client.get().pages("/api/deletion-jobs/")]
-
-    def refresh(self) -> DeletionJob:
-        self._data = _Client.get().get_json(f"/api/deletion-jobs/{self.id}/")
-        return self
 
     def retry_failed(self) -> DeletionJob:
         """Give the failed objects another set of attempts."""
         self._data = _Client.get().send_json("POST", f"/api/deletion-jobs/{self.id}/retry/", None)
         return self
 
-    def wait(self, show_progress: bool = False, poll_seconds: float = 0.5, timeout: float | None = None
-             ) -> DeletionJob:
-        """Poll until the job ends; with ``show_progress``, a tqdm bar of objects done out of the total.
-        Raises TimeoutError after ``timeout`` seconds (the job goes on on the server)."""
-        bar = None
-        if show_progress:
-            from tqdm import tqdm
+    def _ended(self) -> bool:
+        return bool(self._data["finished"])
 
-            bar = tqdm(total=self.total, desc=f"deleting sources of {self.dataset_name}", unit="object")
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            while True:
-                if bar is not None:
-                    bar.update(self.done - bar.n)
-                    bar.set_postfix(deleted=self.deleted, skipped=self.skipped, failed=self.failed)
-                if self.finished:
-                    return self
-                if deadline is not None and time.monotonic() > deadline:
-                    raise TimeoutError(f"deletion job {self.id} is still {self.status} after {timeout} s")
-                time.sleep(poll_seconds)
-                self.refresh()
-        finally:
-            if bar is not None:
-                bar.close()
+    def _bar_text(self) -> tuple[str, dict[str, Any]]:
+        return (f"deleting sources of {self.dataset_name}",
+                {"deleted": self.deleted, "skipped": self.skipped, "failed": self.failed})
 
 
-class DataViewExport:
+class DataViewExport(_ServerJob):
     """A server-side job writing a dataview's frames into one file (``DataView.export_frames``).
 
     ``status`` is queued, running, succeeded or failed; ``done`` of ``total`` items read, ``written`` frames,
     ``size`` bytes and ``download_url`` once it succeeded, ``error`` when it failed.
     """
 
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._data[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    PATH = "/api/dataview-exports/{id}/"
+    KIND = "dataview export"
+    UNIT = "frame"
 
     def __repr__(self) -> str:
         d = self._data
@@ -102,39 +125,11 @@ class DataViewExport:
     def finished(self) -> bool:
         return self._data["status"] in ("succeeded", "failed")
 
-    @classmethod
-    def get(cls, export_id: str) -> DataViewExport:
-        return cls(_Client.get().get_json(f"/api/dataview-exports/{export_id}/"))
+    def _ended(self) -> bool:
+        return self.finished
 
-    def refresh(self) -> DataViewExport:
-        self._data = _Client.get().get_json(f"/api/dataview-exports/{self.id}/")
-        return self
-
-    def wait(self, show_progress: bool = False, poll_seconds: float = 0.5, timeout: float | None = None
-             ) -> DataViewExport:
-        """Poll until the job ends; with ``show_progress``, a tqdm bar of items read out of the total. Raises
-        TimeoutError after ``timeout`` seconds (the job goes on on the server)."""
-        bar = None
-        if show_progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=self.total, desc="exporting frames", unit="frame")
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            while True:
-                if bar is not None:
-                    if bar.total != self.total:
-                        bar.total = self.total
-                    bar.update(self.done - bar.n)
-                if self.finished:
-                    return self
-                if deadline is not None and time.monotonic() > deadline:
-                    raise TimeoutError(f"dataview export {self.id} is still {self.status} after {timeout} s")
-                time.sleep(poll_seconds)
-                self.refresh()
-        finally:
-            if bar is not None:
-                bar.close()
+    def _bar_text(self) -> tuple[str, dict[str, Any]]:
+        return "exporting frames", {"written": self.written}
 
     def download(self, path: str | Path) -> Path:
         """Write the exported file to ``path`` (a folder: the file keeps its name there) and return where it is.
