@@ -10,7 +10,6 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from dataviews import exports, selectors, services, spec
@@ -18,7 +17,14 @@ from dataviews.access import dataview_role, require_dataview, require_inputs_rea
 from dataviews.models import Dataview, DataviewExport, DataviewIteration, ExportFormat, ExportStatus, OutputRois
 from hyperdatasets.access import AccessDenied, Role, require_create_in_project, visible_datasets, visible_projects
 from hyperdatasets.api import serializers as s
-from hyperdatasets.api.views.common import APIView, paginate, parsed, query_bool
+from hyperdatasets.api.views.common import (
+    APIView,
+    CreatedCursorPagination,
+    NameCursorPagination,
+    paginate,
+    parsed,
+    query_bool,
+)
 from hyperdatasets.exceptions import NotFound
 from hyperdatasets.selectors.datasets import parse_uuid
 from hyperdatasets.storage.serving import FILE_CSP
@@ -209,13 +215,6 @@ def _out(dataview: Dataview) -> dict:
     return DataviewOut(Dataview.objects.select_related("project").get(pk=dataview.pk)).data
 
 
-class NameOrder(CursorPagination):
-    ordering = ("name", "id")
-    page_size = 100
-    max_page_size = 1000
-    page_size_query_param = "page_size"
-
-
 RECIPE_KEYS = ("description", "tags", "versions", "filters", "mapping", "labels_enumeration", "output_rois",
                "iteration")
 
@@ -236,7 +235,7 @@ class DataviewListView(APIView):
             if project is None:
                 raise NotFound(f"project {raw} does not exist")
             dataviews = dataviews.filter(project=project)
-        return paginate(self, request, dataviews, NameOrder, DataviewOut)
+        return paginate(self, request, dataviews, NameCursorPagination, DataviewOut)
 
     @extend_schema(request=DataviewCreateIn, responses={201: DataviewOut})
     def post(self, request):
@@ -380,18 +379,11 @@ class DataviewLookupView(APIView):
         return Response(_out(dataview))
 
 
-class ExportOrder(CursorPagination):
-    ordering = ("-created", "-id")
-    page_size = 50
-    max_page_size = 1000
-    page_size_query_param = "page_size"
-
-
 class DataviewExportsView(APIView):
     @extend_schema(responses=s.paginated(DataviewExportOut), operation_id="dataview_exports_list")
     def get(self, request, dataview_id):
         dataview = dataview_for(request, dataview_id, "dataview.view")
-        return paginate(self, request, DataviewExport.objects.filter(dataview=dataview), ExportOrder,
+        return paginate(self, request, DataviewExport.objects.filter(dataview=dataview), CreatedCursorPagination,
                         DataviewExportOut)
 
     @extend_schema(request=DataviewExportIn, responses={202: DataviewExportOut},

@@ -55,7 +55,7 @@ def export_create(dataview: Dataview, *, user=None, format: Any = ExportFormat.J
     with transaction.atomic():
         job = DataviewExport.objects.create(dataview=dataview, format=format, projection=paths,
                                             inputs=dataview.versions,
-                                            created_by=user if getattr(user, "is_authenticated", False) else None)
+                                            created_by=services._user_or_none(user))
         export_enqueue(job)
     return job
 

@@ -85,9 +85,10 @@ def _editor_datasets(user, dataview: Dataview) -> list[dict]:
     chosen = list(visible.filter(pk__in=inputs)) + list(visible.exclude(pk__in=inputs).order_by("name")
                                                          [:EDITOR_DATASETS])
     versions: dict = {}
+    input_versions = {entry["version"] for entry in dataview.versions}
     for version in DatasetVersion.objects.filter(dataset__in=[d.pk for d in chosen]).order_by("-number"):
         listed = versions.setdefault(version.dataset_id, [])
-        if len(listed) < EDITOR_VERSIONS or str(version.pk) in {e["version"] for e in dataview.versions}:
+        if len(listed) < EDITOR_VERSIONS or str(version.pk) in input_versions:
             listed.append({"id": str(version.pk), "name": version.name, "status": version.status})
     return [{"id": str(d.pk), "name": d.name, "project": d.project.name if d.project_id else None,
              "versions": versions.get(d.pk, [])} for d in chosen]
