@@ -151,7 +151,7 @@ def _label_rule_sql(dialect: Dialect, schema: MetaSchema, rule: LabelRule) -> Sq
         low = 1 if low is None else low
         count = dialect.label_count(label)
         counted = (Sql(f"{count.text} >= %s", [*count.params, low]) if high is None
-                   else dialect.count_between(count, low, high))
+                   else Sql(f"{count.text} BETWEEN %s AND %s", [*count.params, low, high]))
         return join([dialect.labels_contain(label), counted], "AND") if low > 0 else counted
     rois = dialect.document().child(["rois"])
     predicate = _roi_predicate(dialect, schema, rule)
@@ -167,7 +167,7 @@ def _label_rule_sql(dialect: Dialect, schema: MetaSchema, rule: LabelRule) -> Sq
     if high is None:
         counted = Sql(f"{count.text} >= %s", [*count.params, low])
     else:
-        counted = dialect.count_between(count, low, high)
+        counted = Sql(f"{count.text} BETWEEN %s AND %s", [*count.params, low, high])
     return join([*needed, counted], "AND") if low > 0 else counted
 
 

@@ -131,9 +131,8 @@ class Dialect:
         per ROI): no document parsed."""
         alias = self.alias()
         if self.pg:
-            # A path query rather than a subquery: no SubPlan, so the scan may run in parallel workers.
-            return Sql("jsonb_array_length(jsonb_path_query_array(e.labels::jsonb, '$[*] ? (@ == $l)', "
-                       "jsonb_build_object('l', %s::text)))", [label])
+            return Sql(f"(SELECT count(*) FROM jsonb_array_elements_text(e.labels::jsonb) AS {alias}(v) "
+                       f"WHERE {alias}.v = %s)", [label])
         return Sql(f"(SELECT count(*) FROM json_each(e.labels) AS {alias} WHERE {alias}.type = 'text' "
                    f"AND {alias}.value = %s)", [label])
 
@@ -195,13 +194,6 @@ class Dialect:
                        cond=predicate(element))
         return sql("(SELECT json_group_array(" + alias + ".key) FROM {items} WHERE {g} AND {cond})",
                    items=self.elements(array, alias), g=self.array_guard(array), cond=predicate(element))
-
-    def count_between(self, count: Sql, low: int, high: int) -> Sql:
-        """``count`` (a subquery) from ``low`` to ``high``, the subquery run once: PostgreSQL expands
-        ``BETWEEN`` into two comparisons that each run it, so a range holds it there."""
-        if self.pg:
-            return Sql(f"int8range(%s, %s, '[]') @> ({count.text})::bigint", [low, high, *count.params])
-        return Sql(f"{count.text} BETWEEN %s AND %s", [*count.params, low, high])
 
     def count_elements(self, array: Slot, predicate) -> Sql:
         alias = self.alias()
