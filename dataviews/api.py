@@ -334,7 +334,7 @@ class DataviewIterationsView(APIView):
 
 
 def iteration_for(request, iteration_id) -> DataviewIteration:
-    run = selectors.iteration_get(iteration_id)
+    run = selectors.iteration_get(iteration_id, DataviewIteration.objects.filter(dataview__isnull=False))
     try:
         require_dataview(request.user, run.dataview, "dataview.view")
     except NotFound:

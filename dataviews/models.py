@@ -74,7 +74,9 @@ class DataviewIteration(models.Model):
     while it is used (``touched``), and removed a day after its last use."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    dataview = models.ForeignKey(Dataview, on_delete=models.CASCADE, related_name="iterations")
+    # None: a run over an inline recipe that no stored dataview holds (ClearML's client sends its dataview with
+    # every request); only its creator reads it.
+    dataview = models.ForeignKey(Dataview, null=True, blank=True, on_delete=models.CASCADE, related_name="iterations")
     recipe = models.JSONField(default=dict)  # the dataview's versions, filters, mapping, enumeration, output_rois
     order = models.CharField(max_length=16)
     random_seed = models.BigIntegerField()

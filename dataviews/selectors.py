@@ -115,6 +115,19 @@ def _cursor_decode(run: DataviewIteration, cursor: str, rules: int) -> tuple[str
     return streams.Position(i, ks), worker, workers
 
 
+def cursor_iteration(cursor: Any, queryset: QuerySet[DataviewIteration] | None = None) -> DataviewIteration:
+    """The iteration a cursor (a batch's position) belongs to."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        iteration_id = orjson.loads(base64.urlsafe_b64decode(padded))[0]
+        if not isinstance(iteration_id, str):
+            raise ValueError
+    except (ValueError, TypeError, IndexError, KeyError, orjson.JSONDecodeError):
+        raise InvalidCursor("cursor: is not a position an iteration returned",
+                            details={"cursor": ["is not a position an iteration returned"]}) from None
+    return iteration_get(iteration_id, queryset)
+
+
 def _workers(worker_index: Any, num_workers: Any) -> tuple[int, int]:
     if type(num_workers) is not int or not 1 <= num_workers <= MAX_WORKERS:
         raise InvalidInput.for_field("num_workers", f"must be an integer from 1 to {MAX_WORKERS}")

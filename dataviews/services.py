@@ -253,6 +253,35 @@ def iteration_start(dataview: Dataview, *, user=None, allow_repetition: bool = F
     return run
 
 
+def dataview_inline(recipe: dict[str, Any], datasets=None) -> Dataview:
+    """An unsaved dataview of a recipe given inline (``RECIPE_FIELDS``), checked as a stored one's is: to
+    count or iterate, never stored."""
+    unknown = sorted(set(recipe) - set(RECIPE_FIELDS))
+    if unknown:
+        raise InvalidInput.for_field(unknown[0], f"unknown field; known: {', '.join(RECIPE_FIELDS)}")
+    dataview = Dataview(name="inline")
+    _apply_recipe(dataview, {"versions": recipe.get("versions"), **recipe}, datasets)
+    return dataview
+
+
+def iteration_start_inline(recipe: dict[str, Any], *, user=None, datasets=None,
+                           allow_repetition: bool = False) -> DataviewIteration:
+    """A run over a recipe given inline (``RECIPE_FIELDS``, checked as a stored dataview's are, its inputs
+    taken among ``datasets``) rather than a stored dataview: ClearML's scrolls. The run has no dataview;
+    it expires as any other."""
+    if type(allow_repetition) is not bool:
+        raise InvalidInput.for_field("allow_repetition", "must be true or false")
+    dataview = dataview_inline(recipe, datasets)
+    inputs = spec.inputs_from_stored(dataview.versions)
+    if not inputs:
+        raise InvalidInput.for_field("versions", "the dataview has no input version to iterate")
+    iterations_expire()
+    rules = dataview_rules.recipe_rules(dataview.filters, inputs)
+    run = _iteration_snapshot(dataview, user, dataview.iteration, rules, inputs, allow_repetition, "")
+    run.started = True
+    return run
+
+
 def _keyed_run(dataview: Dataview, key: str) -> DataviewIteration | None:
     """The dataview's run of ``key`` (none for an empty key), marked as not started by this call."""
     run = DataviewIteration.objects.filter(dataview=dataview, key=key).first() if key else None
@@ -264,7 +293,8 @@ def _keyed_run(dataview: Dataview, key: str) -> DataviewIteration | None:
 def _iteration_snapshot(dataview, user, parameters, rules, inputs, allow_repetition, key) -> DataviewIteration:
     with transaction.atomic():
         run = DataviewIteration.objects.create(
-            dataview=dataview, recipe={field: getattr(dataview, field) for field in RECIPE_SNAPSHOT},
+            dataview=None if dataview._state.adding else dataview,
+            recipe={field: getattr(dataview, field) for field in RECIPE_SNAPSHOT},
             order=parameters["order"], random_seed=parameters["random_seed"], key=key,
             weights=[rule.weight for rule in rules], created_by=_user_or_none(user))
         insert = dataview_rules.snapshot_sql(db_uuid(run.pk), inputs, rules, connection.vendor)

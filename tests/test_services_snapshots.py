@@ -6,7 +6,7 @@ from hyperdatasets.exceptions import AlreadyExists, InvalidInput, StateConflict
 from hyperdatasets.models import DatasetVersion, VersionStatus
 from hyperdatasets.selectors.versions import version_head, version_parents
 from hyperdatasets.services.datasets import dataset_create
-from hyperdatasets.services.snapshots import snapshot_create
+from hyperdatasets.services.snapshots import snapshot_create, version_publish_and_branch
 from hyperdatasets.services.versions import version_create, version_publish
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +93,31 @@ def test_snapshot_bad_input(dataset, kwargs):
     with pytest.raises(InvalidInput):
         snapshot_create(dataset, **kwargs)
     assert version_head(dataset).status == VersionStatus.DRAFT
+
+
+# --- ClearML's publish_and_create_child_version: any Draft, in any version structure ------------------------
+
+
+def test_publish_and_branch_names_the_snapshot_after_the_version_and_the_child_after_it(dataset):
+    root = version_head(dataset)
+    version_publish(root)
+    left = version_create(dataset, version_name="left", parent_version_ids=[root.pk])
+    version_create(dataset, version_name="right", parent_version_ids=[root.pk])  # a second leaf: not "simple"
+    child = version_publish_and_branch(left)
+    snap = DatasetVersion.objects.get(pk=left.pk)
+    assert snap.name == "snapshot 1 (left)" and snap.status == VersionStatus.PUBLISHED
+    assert child.name == "left" and child.status == VersionStatus.DRAFT and version_parents(child) == [snap]
+    again = version_publish_and_branch(child)
+    assert DatasetVersion.objects.get(pk=child.pk).name == "snapshot 2 (left)" and again.name == "left"
+    named = version_publish_and_branch(again, publish_name="release", child_name="next", child_comment="c")
+    assert DatasetVersion.objects.get(pk=again.pk).name == "release" and named.name == "next"
+    with pytest.raises(StateConflict):
+        version_publish_and_branch(DatasetVersion.objects.get(pk=again.pk))
+    with pytest.raises(AlreadyExists):
+        version_publish_and_branch(named, publish_name="release")
+    assert DatasetVersion.objects.get(pk=named.pk).status == VersionStatus.DRAFT  # nothing half-done
+
+
+def test_a_dataset_can_be_created_without_its_first_version():
+    empty = dataset_create(dataset_name="bare", initial_version=False)
+    assert not DatasetVersion.objects.filter(dataset=empty).exists()

@@ -32,9 +32,11 @@ def dataset_create(
     metadata: dict[str, Any] | None = None,
     raise_if_exists: bool = False,
     is_example: bool = False,
+    initial_version: bool = True,
     user=None,
 ) -> Dataset:
-    """Create a dataset with one empty Draft version named ``Current``.
+    """Create a dataset with one empty Draft version named ``Current`` (none with ``initial_version=False``:
+    ClearML's ``datasets.create``, whose client creates the first version itself).
 
     If the name exists in that project, the existing dataset is returned with the given tags added,
     or, with ``raise_if_exists``, the call is refused.
@@ -55,7 +57,9 @@ def dataset_create(
                         name=name, project=project, description=description, metadata=metadata,
                         is_example=is_example, created_by=_user_or_none(user),
                     )
-                    version_insert(dataset, name=DEFAULT_VERSION_NAME, parents=[], metadata={}, comment="", user=user)
+                    if initial_version:
+                        version_insert(dataset, name=DEFAULT_VERSION_NAME, parents=[], metadata={}, comment="",
+                                       user=user)
                     dataset_tags_add(dataset, tag_list)
                     return dataset
             except IntegrityError:

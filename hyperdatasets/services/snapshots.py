@@ -12,7 +12,7 @@ from hyperdatasets.exceptions import AlreadyExists, StateConflict
 from hyperdatasets.models import DatasetVersion, VersionParent, VersionStatus
 from hyperdatasets.services.datasets import DEFAULT_VERSION_NAME
 from hyperdatasets.services.locks import dataset_lock
-from hyperdatasets.services.versions import version_insert
+from hyperdatasets.services.versions import version_insert, version_lock
 from hyperdatasets.validation import clean_metadata, clean_name, clean_text
 
 
@@ -56,18 +56,62 @@ def snapshot_create(
                 f"dataset {locked.name!r} is not in the simple version structure: besides Draft "
                 f"{current.name!r} it has other leaf versions ({names}); create child versions instead"
             )
-        snapshot_name = publish_name or snapshot_default_name()
-        taken = versions.exclude(pk=current.pk)
-        if taken.filter(name=snapshot_name).exists():
-            raise AlreadyExists(f"version {snapshot_name!r} already exists in dataset {locked.name!r}")
-        if child == snapshot_name:
-            raise AlreadyExists(f"child_name and the snapshot name are both {child!r}")
-        if taken.filter(name=child).exists():
-            raise AlreadyExists(f"version {child!r} already exists in dataset {locked.name!r}")
-        current.name = snapshot_name
-        current.status = VersionStatus.PUBLISHED
-        current.published = timezone.now()
-        current.save(update_fields=["name", "status", "published"])
-        return version_insert(
-            locked, name=child, parents=[current], metadata=child_metadata, comment=child_comment, user=user
-        )
+        return _publish_and_branch(locked, current, publish_name or snapshot_default_name(), child,
+                                   child_metadata, child_comment, user)
+
+
+def _publish_and_branch(dataset, current: DatasetVersion, snapshot_name: str, child: str,
+                        child_metadata: dict[str, Any], child_comment: str, user) -> DatasetVersion:
+    """Publish the locked Draft ``current`` in place, renamed ``snapshot_name``, and insert its Draft child
+    ``child``. The caller holds the dataset lock."""
+    if current.status != VersionStatus.DRAFT:
+        raise StateConflict(f"version {current.name!r} is already Published")
+    taken = DatasetVersion.objects.filter(dataset=dataset).exclude(pk=current.pk)
+    if taken.filter(name=snapshot_name).exists():
+        raise AlreadyExists(f"version {snapshot_name!r} already exists in dataset {dataset.name!r}")
+    if child == snapshot_name:
+        raise AlreadyExists(f"child_name and the snapshot name are both {child!r}")
+    if taken.filter(name=child).exists():
+        raise AlreadyExists(f"version {child!r} already exists in dataset {dataset.name!r}")
+    current.name = snapshot_name
+    current.status = VersionStatus.PUBLISHED
+    current.published = timezone.now()
+    current.save(update_fields=["name", "status", "published"])
+    return version_insert(
+        dataset, name=child, parents=[current], metadata=child_metadata, comment=child_comment, user=user
+    )
+
+
+def _numbered_snapshot_name(dataset, name: str) -> str:
+    """``snapshot N (name)``: ClearML's name for the N-th snapshot of a version named ``name``."""
+    taken = set(DatasetVersion.objects.filter(dataset=dataset, name__startswith="snapshot ")
+                .values_list("name", flat=True))
+    number = 1
+    while f"snapshot {number} ({name})" in taken:
+        number += 1
+    return f"snapshot {number} ({name})"
+
+
+def version_publish_and_branch(
+    version: DatasetVersion,
+    *,
+    publish_name: str | None = None,
+    child_name: str | None = None,
+    child_metadata: dict[str, Any] | None = None,
+    child_comment: str | None = None,
+    user=None,
+) -> DatasetVersion:
+    """ClearML's ``publish_and_create_child_version`` for any Draft version, in any version structure:
+    publish it in place (same id), renamed ``publish_name`` (default ``snapshot N (<its name>)``), and return
+    its new Draft child, named ``child_name`` (default: the version's former name)."""
+    if publish_name is not None:
+        publish_name = clean_name("publish_name", publish_name)
+    child = clean_name("child_name", child_name) if child_name is not None else None
+    child_metadata = clean_metadata("child_metadata", child_metadata)
+    child_comment = clean_text("child_comment", child_comment)
+    with transaction.atomic():
+        current = version_lock(version)
+        locked = current.dataset
+        return _publish_and_branch(locked, current, publish_name or _numbered_snapshot_name(locked, current.name),
+                                   child if child is not None else current.name, child_metadata, child_comment,
+                                   user)

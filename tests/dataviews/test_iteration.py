@@ -10,8 +10,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dataviews.models import DataviewItem, DataviewIteration
-from dataviews.selectors import dataview_counts, iteration_batch, iteration_get
-from dataviews.services import dataview_create, dataview_delete, iteration_start, iterations_expire
+from dataviews.selectors import cursor_iteration, dataview_counts, iteration_batch, iteration_get
+from dataviews.services import (
+    dataview_create,
+    dataview_delete,
+    dataview_inline,
+    iteration_start,
+    iteration_start_inline,
+    iterations_expire,
+)
 from dataviews.spec import ANY
 from hyperdatasets.exceptions import InvalidCursor, InvalidInput, NotFound
 from hyperdatasets.queries.fields import MetaSchema
@@ -342,3 +349,22 @@ def test_processes_racing_on_one_key_share_one_run(streets):
     assert len({run.pk for run in runs}) == 1 and sum(run.started for run in runs) == 1
     assert DataviewIteration.objects.filter(dataview=view, key="shared").count() == 1
     assert DataviewItem.objects.filter(iteration=runs[0]).count() == 60
+
+
+def test_an_inline_recipe_is_counted_and_iterated_without_a_stored_dataview(streets, django_user_model):
+    dataset, head, frames = streets
+    user = django_user_model.objects.create_user(username="inline", password="x")
+    recipe = {"versions": [{"dataset": str(dataset.pk), "version": str(head.pk)}],
+              "filters": [{"dataset": str(dataset.pk), "version": str(head.pk), "frame_query": "meta.time:night"}]}
+    assert dataview_counts(dataview_inline(recipe)).total == 6
+    run = iteration_start_inline(recipe, user=user)
+    assert run.dataview_id is None and run.created_by == user and run.total == 6
+    first = iteration_batch(run, batch_size=4)
+    assert cursor_iteration(first.cursor) == run
+    rest = iteration_batch(run, cursor=first.cursor, batch_size=4)
+    assert [f["id"] for f in first.frames + rest.frames] == [f["id"] for f in frames if f["meta"]["time"] == "night"]
+    assert rest.eof and not first.eof
+    with pytest.raises(InvalidInput):
+        dataview_inline({**recipe, "stored": True})
+    with pytest.raises(InvalidCursor):
+        cursor_iteration("garbage")
