@@ -14,7 +14,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from clearml_api import datasets, handlers  # noqa: F401 - registers the endpoints
+from clearml_api import dataset_writes, datasets, dataviews, handlers  # noqa: F401 - registers the endpoints
 from clearml_api.credentials import TokenRefused, token_user
 from clearml_api.endpoints import HANDLERS, PUBLIC, Call
 from clearml_api.envelope import (

@@ -7,7 +7,8 @@ to serve:
 - objects in a storage location an administrator registered (``StorageLocation``) for the dataset's
   project, or for every project: a bucket, a container, or a local folder (and the folders of the
   ``HYPERDATASETS_LOCAL_ROOTS`` setting, for every project);
-- ``https://`` URLs, which the browser loads from their own origin with no credentials of ours.
+- ``https://`` URLs, which the browser loads from their own origin with no credentials of ours;
+- files ClearML's client uploaded to this server's files host for the dataset (``clearml_api.files``).
 
 Everything else is "not served". Local files are served by ``/files/<token>/`` with an opaque token: the
 user, dataset and path encrypted and authenticated (Fernet, keyed from SECRET_KEY), valid for
@@ -127,6 +128,12 @@ class FileLinks:
         return _local_file("file://" + path, self._roots)
 
     def _url(self, uri: str) -> str | None:
+        if uri.startswith(("http://", "https://")):
+            from clearml_api.files import clearml_file_url  # the ClearML files host's uploads, by their path
+
+            own = clearml_file_url(uri, self.dataset.pk)
+            if own is not None:
+                return own
         if uri.startswith("https://"):
             return uri
         if uri.startswith("file://"):

@@ -105,8 +105,11 @@ ADMIN_SUPERUSER_ONLY = {"hyperdatasets_storagecredential", "hyperdatasets_storag
 ADMIN_READ_ONLY = {"hyperdatasets_deletionjob", "annotations_frameedit", "dataviews_dataview",
                    "dataviews_dataviewexport", "clearml_api_apicredential"}
 # ClearML's wire face: every endpoint but auth.login needs a Bearer token (tests/clearml, and
-# test_clearml_calls_need_a_token below); a credential's revoke page is its owner's alone (tested below).
-CLEARML_ROUTES = {"clearml-call", "clearml-call-unversioned", "webui:clearml-credential-revoke"}
+# test_clearml_calls_need_a_token below); a credential's revoke page is its owner's alone (tested below); the
+# files host takes a token or a session and the rights on the dataset a path names
+# (tests/clearml/test_rights_and_errors.py).
+CLEARML_ROUTES = {"clearml-call", "clearml-call-unversioned", "webui:clearml-credential-revoke",
+                  "clearml-files-upload", "clearml-files-upload-slash", "clearml-files"}
 ADMIN_SITE = {"admin:index", "admin:login", "admin:logout", "admin:password_change", "admin:password_change_done",
               "admin:autocomplete", "admin:jsi18n", "admin:view_on_site", "admin:app_list"}
 
