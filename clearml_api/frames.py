@@ -43,7 +43,7 @@ def frame_out(frame: dict[str, Any]) -> dict[str, Any]:
     """A frame as a dataview yields it here (``dataviews.output``), in ClearML's layout."""
     taken_from = frame.get("dataset")
     if isinstance(taken_from, dict):
-        frame["dataset"] = {"id": wire_id(taken_from.get("id")), "version": wire_id(taken_from.get("version"))}
+        frame["dataset"] = {key: wire_id(value) for key, value in taken_from.items()}
     saved_in = frame.get("saved_in_version")
     if saved_in is not None:
         frame["saved_in_version"] = frame["updated_in_version"] = wire_id(saved_in)

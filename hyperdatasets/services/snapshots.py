@@ -20,6 +20,13 @@ def snapshot_default_name() -> str:
     return "snapshot " + timezone.now().astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
+def _branch_arguments(publish_name, child_name, child_metadata, child_comment) -> tuple:
+    """The snapshot name and the child's name (None when not given), metadata and comment, checked."""
+    return (clean_name("publish_name", publish_name) if publish_name is not None else None,
+            clean_name("child_name", child_name) if child_name is not None else None,
+            clean_metadata("child_metadata", child_metadata), clean_text("child_comment", child_comment))
+
+
 def snapshot_create(
     dataset,
     *,
@@ -33,11 +40,9 @@ def snapshot_create(
 
     Allowed only while the dataset has exactly one Draft version and it is the only leaf.
     """
-    if publish_name is not None:
-        publish_name = clean_name("publish_name", publish_name)
-    child = clean_name("child_name", child_name) if child_name is not None else DEFAULT_VERSION_NAME
-    child_metadata = clean_metadata("child_metadata", child_metadata)
-    child_comment = clean_text("child_comment", child_comment)
+    publish_name, child, child_metadata, child_comment = _branch_arguments(
+        publish_name, child_name, child_metadata, child_comment)
+    child = child if child is not None else DEFAULT_VERSION_NAME
     with transaction.atomic():
         locked = dataset_lock(dataset)
         versions = DatasetVersion.objects.filter(dataset=locked)
@@ -104,11 +109,8 @@ def version_publish_and_branch(
     """ClearML's ``publish_and_create_child_version`` for any Draft version, in any version structure:
     publish it in place (same id), renamed ``publish_name`` (default ``snapshot N (<its name>)``), and return
     its new Draft child, named ``child_name`` (default: the version's former name)."""
-    if publish_name is not None:
-        publish_name = clean_name("publish_name", publish_name)
-    child = clean_name("child_name", child_name) if child_name is not None else None
-    child_metadata = clean_metadata("child_metadata", child_metadata)
-    child_comment = clean_text("child_comment", child_comment)
+    publish_name, child, child_metadata, child_comment = _branch_arguments(
+        publish_name, child_name, child_metadata, child_comment)
     with transaction.atomic():
         current = version_lock(version)
         locked = current.dataset

@@ -180,3 +180,33 @@ def test_per_frame_errors_are_listed_and_the_valid_frames_saved(client, setting)
     assert [frame_id for frame_id, _ in errors] == ["bad", "video", ""]
     assert "rois[0].poly" in errors[0][1] and "video_gop" in errors[1][1] and errors[2][1]
     assert all(error["_id"].startswith(setting["version"] + "/") for error in data["errors"])
+
+
+def test_the_scroll_honours_limit_infinite_output_rois_and_projection(client, setting):
+    owner, inline = setting["owner"], _inline(setting)
+
+    def scroll(dataview, **extra):
+        frames, body = [], {"dataview": dataview, "batch_size": 2, **extra}
+        for _ in range(10):
+            status, meta, data = _call(client, owner, "frames.get_next_for_dataview", body)
+            assert status == 200, meta
+            frames += data["frames"]
+            if data["eof"]:
+                return frames, True
+            body = {**body, "scroll_id": data["scroll_id"]}
+        return frames, False
+
+    limited, eof = scroll({**inline, "iteration": {"order": "random", "random_seed": 7, "limit": 2}})
+    assert eof and len(limited) == 2
+    endless, eof = scroll({**inline, "iteration": {"order": "sequential", "infinite": True}})
+    assert not eof and [f["id"] for f in endless[:6]] == ["f0", "f1", "f2", "f0", "f1", "f2"]
+    per_roi, _ = scroll({**inline, "output_rois": "frame_per_roi",
+                         "filters": [{**inline["filters"][0], "label_rules": [{"label": "cat"}]}]})
+    assert [len(f["rois"]) for f in per_roi] == [1, 1, 1]
+    projected, _ = scroll(inline, projection=["id", "dataset.version"])
+    assert projected[0] == {"id": "f0", "dataset": {"version": setting["version"]}}
+    whole, _ = scroll(inline)
+    assert whole[0]["dataset"] == {"id": setting["dataset"], "version": setting["version"]}
+    assert whole[0]["saved"] == whole[0]["updated"] and type(whole[0]["saved"]) is int
+    assert whole[0]["saved_in_version"] == whole[0]["updated_in_version"] == setting["version"]
+    assert whole[0]["rule_name"] == "rule_0"
