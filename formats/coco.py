@@ -1,0 +1,353 @@
+"""COCO object detection ("instances") files, both ways (docs/formats.md has the mapping).
+
+Import: each image is a frame (id = ``file_name``, one source ``default`` at ``images_prefix + file_name``
+with its width and height; the image's id and other fields in ``meta.coco``). Each annotation gives ROIs
+sharing ``meta._id`` = ``coco-<annotation id>`` (how ClearML's client ties the shapes of one object): its
+``bbox`` a ``b2d`` box, its polygon ``segmentation`` a ``p2d`` polygon (several parts joined by the
+separator), its ``keypoints`` a ``k2d`` ROI (every point, visibilities in ``meta.coco.visibility``); each ROI
+carries the category's name as its label, ``score`` as its confidence, and ``meta.coco`` the annotation's
+``id``, ``iscrowd`` and ``area``. Categories (ids, supercategories, keypoint names, skeletons) are kept in the
+version's metadata under ``coco``, so that an export gives them back.
+
+Export groups a frame's ROIs by ``meta._id`` into annotations (a ROI without one is an annotation of its
+own). What COCO cannot carry is counted in the report, never dropped silently: ellipses, 3D shapes, frame
+labels, ROIs without a label, labels beyond the first, frames with several sources (their first is exported),
+and mask ROIs (pixel masks are not exported in this step).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from annotations.rois import POLY_PART_SEPARATOR
+from hyperdatasets.exceptions import InvalidInput
+
+FORMAT = "coco"
+ID_PREFIX = "coco-"
+IMAGE_FIELDS = ("license", "coco_url", "flickr_url", "date_captured")
+
+
+class FormatError(InvalidInput):
+    """A file that is not what its format says: the file, the JSON path and the rule."""
+
+    def __init__(self, file: str, path: str, rule: str) -> None:
+        super().__init__(f"{file}: {path}: {rule}", details={file: [f"{path}: {rule}"]})
+        self.file, self.path, self.rule = file, path, rule
+
+
+@dataclass
+class Imported:
+    frames: list[dict[str, Any]]
+    categories: list[dict[str, Any]]
+    annotations: int = 0
+
+
+@dataclass
+class Report:
+    """What an export could not carry, by kind: counts."""
+
+    skipped: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(sorted(self.skipped.items()))
+
+
+# --- reading -------------------------------------------------------------------------------------------------
+
+
+class _Reader:
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, path: str, rule: str) -> FormatError:
+        return FormatError(self.file, path, rule)
+
+    def obj(self, value: Any, path: str) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(path, "must be an object")
+        return value
+
+    def items(self, value: Any, path: str) -> list:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.fail(path, "must be a list")
+        return value
+
+    def integer(self, value: Any, path: str, low: int = 0) -> int:
+        if type(value) is not int or value < low:
+            raise self.fail(path, f"must be an integer of at least {low}")
+        return value
+
+    def number(self, value: Any, path: str) -> float:
+        if type(value) not in (int, float) or not math.isfinite(value):
+            raise self.fail(path, "must be a finite number")
+        return value
+
+    def text(self, value: Any, path: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(path, "must be a non-empty string")
+        return value
+
+    def numbers(self, value: Any, path: str, multiple: int, least: int) -> list[float]:
+        values = self.items(value, path)
+        if len(values) < least or len(values) % multiple:
+            raise self.fail(path, f"must hold a multiple of {multiple} numbers, at least {least}")
+        return [self.number(v, f"{path}[{i}]") for i, v in enumerate(values)]
+
+
+def _box(x: float, y: float, w: float, h: float) -> list[float]:
+    return [x, y, x + w, y, x + w, y + h, x, y + h]
+
+
+def coco_read(data: Any, *, images_prefix: str, file: str = "annotations.json") -> Imported:
+    """The frames of a COCO file (parsed JSON); every error names the file, the JSON path and the rule."""
+    read = _Reader(file)
+    root = read.obj(data, "$")
+    categories: dict[int, dict[str, Any]] = {}
+    for i, raw in enumerate(read.items(root.get("categories"), "$.categories")):
+        path = f"$.categories[{i}]"
+        category = read.obj(raw, path)
+        category_id = read.integer(category.get("id"), f"{path}.id")
+        if category_id in categories:
+            raise read.fail(f"{path}.id", f"category {category_id} is given twice")
+        kept = {"id": category_id, "name": read.text(category.get("name"), f"{path}.name")}
+        if category.get("supercategory") is not None:
+            kept["supercategory"] = read.text(category["supercategory"], f"{path}.supercategory")
+        for key in ("keypoints", "skeleton"):
+            if category.get(key) is not None:
+                kept[key] = read.items(category[key], f"{path}.{key}")
+        categories[category_id] = kept
+
+    frames: dict[int, dict[str, Any]] = {}
+    names: set[str] = set()
+    for i, raw in enumerate(read.items(root.get("images"), "$.images")):
+        path = f"$.images[{i}]"
+        image = read.obj(raw, path)
+        image_id = read.integer(image.get("id"), f"{path}.id")
+        if image_id in frames:
+            raise read.fail(f"{path}.id", f"image {image_id} is given twice")
+        name = read.text(image.get("file_name"), f"{path}.file_name")
+        if name in names:
+            raise read.fail(f"{path}.file_name", f"{name!r} is the file of two images")
+        names.add(name)
+        source: dict[str, Any] = {"id": "default", "uri": images_prefix + name}
+        for key in ("width", "height"):
+            if image.get(key) is not None:
+                source[key] = read.integer(image[key], f"{path}.{key}")
+        coco = {"image_id": image_id, **{key: image[key] for key in IMAGE_FIELDS if image.get(key) is not None}}
+        frames[image_id] = {"id": name, "sources": [source], "rois": [], "meta": {"coco": coco}}
+
+    count = 0
+    for i, raw in enumerate(read.items(root.get("annotations"), "$.annotations")):
+        path = f"$.annotations[{i}]"
+        ann = read.obj(raw, path)
+        ann_id = read.integer(ann.get("id"), f"{path}.id")
+        image_id = read.integer(ann.get("image_id"), f"{path}.image_id")
+        if image_id not in frames:
+            raise read.fail(f"{path}.image_id", f"no image has id {image_id}")
+        category_id = read.integer(ann.get("category_id"), f"{path}.category_id")
+        if category_id not in categories:
+            raise read.fail(f"{path}.category_id", f"no category has id {category_id}")
+        iscrowd = ann.get("iscrowd", 0)
+        if iscrowd not in (0, 1) or type(iscrowd) is bool:
+            raise read.fail(f"{path}.iscrowd", "must be 0 or 1")
+        coco: dict[str, Any] = {"id": ann_id, "iscrowd": iscrowd}
+        if ann.get("area") is not None:
+            coco["area"] = read.number(ann["area"], f"{path}.area")
+        base: dict[str, Any] = {"label": [categories[category_id]["name"]]}
+        if ann.get("score") is not None:
+            score = read.number(ann["score"], f"{path}.score")
+            if not 0 <= score <= 1:
+                raise read.fail(f"{path}.score", "must be from 0 to 1")
+            base["confidence"] = score
+        rois = []
+        if ann.get("bbox") is not None:
+            x, y, w, h = read.numbers(ann["bbox"], f"{path}.bbox", 4, 4)
+            if len(ann["bbox"]) != 4 or w < 0 or h < 0:
+                raise read.fail(f"{path}.bbox", "must be [x, y, width, height] with width and height >= 0")
+            rois.append(("b2d", _box(x, y, w, h), {}))
+        segmentation = ann.get("segmentation")
+        if isinstance(segmentation, dict):
+            raise read.fail(f"{path}.segmentation", "RLE masks are not imported yet; give polygons")
+        if segmentation:
+            parts = [read.numbers(part, f"{path}.segmentation[{k}]", 2, 6)
+                     for k, part in enumerate(read.items(segmentation, f"{path}.segmentation"))]
+            poly: list[float] = []
+            for k, part in enumerate(parts):
+                poly += ([POLY_PART_SEPARATOR] if k else []) + part
+            rois.append(("p2d", poly, {}))
+        if ann.get("keypoints"):
+            triples = read.numbers(ann["keypoints"], f"{path}.keypoints", 3, 3)
+            points = [v for k in range(0, len(triples), 3) for v in triples[k:k + 2]]
+            visibility = [int(v) for v in triples[2::3]]
+            if any(v not in (0, 1, 2) for v in triples[2::3]):
+                raise read.fail(f"{path}.keypoints", "every third number (visibility) must be 0, 1 or 2")
+            rois.append(("k2d", points, {"visibility": visibility}))
+        if not rois:
+            raise read.fail(path, "has no bbox, segmentation or keypoints")
+        for shape, poly, extra in rois:
+            frames[image_id]["rois"].append({**base, "poly": poly, "sources": ["default"], "meta": {
+                "_type": shape, "_id": f"{ID_PREFIX}{ann_id}", "coco": {**coco, **extra}}})
+        count += 1
+    return Imported(list(frames.values()), sorted(categories.values(), key=lambda c: c["id"]), count)
+
+
+# --- writing -------------------------------------------------------------------------------------------------
+
+
+def _bounds(poly: list[float]) -> list[float]:
+    xs = [v for v in poly[0::2]]
+    ys = [v for v in poly[1::2]]
+    return [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+
+
+def _parts(poly: list[float]) -> list[list[float]]:
+    parts, part = [], []
+    for value in poly:
+        if value == POLY_PART_SEPARATOR:
+            parts.append(part)
+            part = []
+        else:
+            part.append(value)
+    parts.append(part)
+    return parts
+
+
+def _polygon_area(part: list[float]) -> float:
+    xs, ys = part[0::2], part[1::2]
+    return abs(sum(xs[i] * ys[i - 1] - xs[i - 1] * ys[i] for i in range(len(xs)))) / 2
+
+
+class CocoWriter:
+    """Builds a COCO file frame by frame; categories from the version's kept ones, then new labels."""
+
+    def __init__(self, kept_categories: list[dict[str, Any]] | None = None) -> None:
+        self.categories: dict[str, dict[str, Any]] = {}
+        for category in kept_categories or []:
+            if isinstance(category, dict) and isinstance(category.get("name"), str) \
+                    and type(category.get("id")) is int:
+                self.categories.setdefault(category["name"], dict(category))
+        self.images: list[dict[str, Any]] = []
+        self.annotations: list[dict[str, Any]] = []
+        self.report = Report()
+        self._image_ids: set[int] = set()
+        self._ann_ids: set[int] = set()
+        self._pending_images: list[tuple[dict, dict]] = []
+        self._pending_anns: list[tuple[dict, Any]] = []
+
+    def _category(self, label: str) -> int:
+        if label not in self.categories:
+            used = {c["id"] for c in self.categories.values()}
+            self.categories[label] = {"id": max(used, default=0) + 1, "name": label}
+        return self.categories[label]["id"]
+
+    def add(self, frame: dict[str, Any]) -> None:
+        sources = frame.get("sources") or []
+        if not sources:
+            self.report.skipped["frames without sources"] += 1
+            return
+        if len(sources) > 1:
+            self.report.skipped["sources beyond a frame's first"] += len(sources) - 1
+        source = sources[0]
+        coco_meta = (frame.get("meta") or {}).get("coco") if isinstance(frame.get("meta"), dict) else None
+        coco_meta = coco_meta if isinstance(coco_meta, dict) else {}
+        image = {"file_name": frame["id"], "width": source.get("width"), "height": source.get("height")}
+        image.update({key: coco_meta[key] for key in IMAGE_FIELDS if key in coco_meta})
+        wanted = coco_meta.get("image_id")
+        self._pending_images.append((image, {"wanted": wanted}))
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for index, roi in enumerate(frame.get("rois") or []):
+            meta = roi.get("meta") or {}
+            shape = meta.get("_type")
+            labels = roi.get("label") or []
+            if shape in ("elp", "p3d", "k3d", "b3d", "mask"):
+                self.report.skipped[{"elp": "ellipses", "mask": "mask ROIs"}.get(shape, "3D shapes")] += 1
+                continue
+            if not roi.get("poly"):
+                self.report.skipped["frame labels" if labels else "ROIs without a shape"] += 1
+                continue
+            if not labels:
+                self.report.skipped["ROIs without a label"] += 1
+                continue
+            if len(labels) > 1:
+                self.report.skipped["labels beyond a ROI's first"] += len(labels) - 1
+            key = meta.get("_id") if isinstance(meta.get("_id"), str) else f"roi {index}"
+            groups.setdefault(f"{labels[0]}\x00{key}", []).append(roi)
+        for rois in groups.values():
+            self._pending_anns.append((image, rois))
+
+    def _annotation(self, image_id: int, rois: list[dict[str, Any]]) -> dict[str, Any]:
+        label = rois[0]["label"][0]
+        ann: dict[str, Any] = {"image_id": image_id, "category_id": self._category(label), "iscrowd": 0}
+        coco: dict[str, Any] = {}
+        box = segmentation = keypoints = None
+        for roi in rois:
+            meta = roi.get("meta") or {}
+            coco = {**coco, **(meta.get("coco") if isinstance(meta.get("coco"), dict) else {})}
+            shape = meta.get("_type") or ("b2d" if len(roi["poly"]) == 8 else "p2d")
+            if shape == "b2d" and box is None:
+                box = _bounds(roi["poly"])
+            elif shape == "p2d" and segmentation is None:
+                segmentation = [part for part in _parts(roi["poly"]) if part]
+            elif shape == "k2d" and keypoints is None:
+                visibility = coco.get("visibility")
+                points = roi["poly"]
+                if not (isinstance(visibility, list) and len(visibility) * 2 == len(points)):
+                    visibility = [2] * (len(points) // 2)
+                keypoints = [v for k in range(len(visibility)) for v in (points[2 * k], points[2 * k + 1],
+                                                                          visibility[k])]
+                ann["num_keypoints"] = sum(1 for v in visibility if v > 0)
+            else:
+                self.report.skipped["shapes beyond one of each kind per annotation"] += 1
+            if roi.get("confidence") is not None and roi["confidence"] != 1.0:
+                ann["score"] = roi["confidence"]
+        if segmentation is not None:
+            ann["segmentation"] = segmentation
+            if box is None:
+                box = _bounds([v for part in segmentation for v in part])
+        if keypoints is not None:
+            ann["keypoints"] = keypoints
+            if box is None:
+                visible = [(keypoints[k], keypoints[k + 1]) for k in range(0, len(keypoints), 3) if keypoints[k + 2]]
+                box = _bounds([v for point in visible or [(0.0, 0.0)] for v in point])
+        ann["bbox"] = box
+        if coco.get("iscrowd") in (0, 1):
+            ann["iscrowd"] = coco["iscrowd"]
+        if type(coco.get("area")) in (int, float):
+            ann["area"] = coco["area"]
+        elif segmentation:
+            ann["area"] = sum(_polygon_area(part) for part in segmentation)
+        else:
+            ann["area"] = box[2] * box[3]
+        ann["_wanted"] = coco.get("id")
+        return ann
+
+    def document(self) -> dict[str, Any]:
+        """The COCO file: image and annotation ids kept where they came from COCO and are unique."""
+        wanted = Counter(info["wanted"] for _image, info in self._pending_images if type(info["wanted"]) is int)
+        next_id = max((w for w in wanted), default=0) + 1
+        for image, info in self._pending_images:
+            if type(info["wanted"]) is int and wanted[info["wanted"]] == 1:
+                image["id"] = info["wanted"]
+            else:
+                image["id"] = next_id
+                next_id += 1
+            self.images.append(image)
+        annotations = [self._annotation(image["id"], rois) for image, rois in self._pending_anns]
+        wanted_anns = Counter(a["_wanted"] for a in annotations if type(a["_wanted"]) is int)
+        next_ann = max(wanted_anns, default=0) + 1
+        for ann in annotations:
+            own = ann.pop("_wanted")
+            if type(own) is int and wanted_anns[own] == 1:
+                ann["id"] = own
+            else:
+                ann["id"] = next_ann
+                next_ann += 1
+        self.annotations = annotations
+        return {"info": {"description": "exported by hyperdatasets"}, "licenses": [], "images": self.images,
+                "annotations": self.annotations,
+                "categories": sorted(self.categories.values(), key=lambda c: c["id"])}

@@ -1,0 +1,59 @@
+"""Importing annotation files into a Draft version: all or nothing (one transaction; a frame the frame rules
+refuse fails the whole import, naming the file and the image)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from formats import coco
+from hyperdatasets.exceptions import InvalidInput
+from hyperdatasets.models import DatasetVersion
+from hyperdatasets.services.frames import frames_upsert
+from hyperdatasets.services.versions import version_lock, version_refuse_if_published, version_update
+
+FORMATS = (coco.FORMAT,)
+
+
+@dataclass
+class ImportResult:
+    frames: int
+    annotations: int
+    categories: int
+
+
+def _merged_categories(kept: Any, new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_id = {c["id"]: c for c in kept if isinstance(c, dict) and type(c.get("id")) is int} \
+        if isinstance(kept, list) else {}
+    for category in new:
+        by_id[category["id"]] = category
+    return sorted(by_id.values(), key=lambda c: c["id"])
+
+
+def annotations_import(version: DatasetVersion, *, format: str, data: Any, images_prefix: str,
+                       file: str = "annotations.json") -> ImportResult:
+    """Import a parsed annotation file (``format``: one of ``FORMATS``) into a Draft version; each image's
+    file is ``images_prefix`` + its file name (an ``s3://``, ``gs://``, ``azure://``, ``https://`` or local
+    prefix). A frame of the version with the same id is replaced."""
+    if format not in FORMATS:
+        raise InvalidInput.for_field("format", f"must be one of {', '.join(FORMATS)}")
+    if not isinstance(images_prefix, str) or not images_prefix:
+        raise InvalidInput.for_field("images_prefix", "must be a non-empty URI prefix")
+    imported = coco.coco_read(data, images_prefix=images_prefix, file=file)
+    with transaction.atomic():
+        current = version_lock(version)
+        version_refuse_if_published(current, "import annotations into it")
+        result = frames_upsert(current, imported.frames)
+        if result.failures:
+            failure = result.failures[0]
+            image = imported.frames[failure.index]["id"] if 0 <= failure.index < len(imported.frames) else "?"
+            more = f" (and {len(result.failures) - 1} more)" if len(result.failures) > 1 else ""
+            raise coco.FormatError(file, f"image {image!r}", f"{failure.field}: {failure.reason}{more}")
+        metadata = dict(current.metadata or {})
+        kept = metadata.get(coco.FORMAT) if isinstance(metadata.get(coco.FORMAT), dict) else {}
+        metadata[coco.FORMAT] = {**kept, "categories": _merged_categories(kept.get("categories"),
+                                                                          imported.categories)}
+        version_update(current, metadata=metadata)
+    return ImportResult(len(imported.frames), imported.annotations, len(imported.categories))

@@ -1,0 +1,172 @@
+"""COCO both ways, checked by COCO's own tools (pycocotools): the export loads in ``COCO``, ``COCOeval`` of the
+exported ground truth against itself gives AP = 1.0 for boxes and polygon segmentation, and import -> export
+-> import keeps every annotation (boxes to 1e-6, polygons exactly); bad files are refused with the JSON path."""
+
+import json
+import math
+
+import pytest
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+from formats.coco import FormatError
+from formats.selectors import annotations_export
+from formats.services import annotations_import
+from hyperdatasets.exceptions import StateConflict
+from hyperdatasets.models import DatasetVersion
+from hyperdatasets.selectors.frames import frames_get
+from hyperdatasets.selectors.versions import version_head
+from hyperdatasets.services.datasets import dataset_create
+from hyperdatasets.services.frames import frames_upsert
+from hyperdatasets.services.versions import version_publish
+
+pytestmark = pytest.mark.django_db
+PREFIX = "s3://bucket/coco/val2017/"
+
+
+def coco_file(images: int = 6) -> dict:
+    """Images with boxes, multi-part polygons, keypoints, a crowd, a scored detection; two supercategories."""
+    categories = [{"id": 1, "name": "person", "supercategory": "human",
+                   "keypoints": ["nose", "left_eye", "right_eye"], "skeleton": [[1, 2], [1, 3]]},
+                  {"id": 3, "name": "car", "supercategory": "vehicle"},
+                  {"id": 7, "name": "bicycle", "supercategory": "vehicle"}]
+    out_images, annotations, ann_id = [], [], 100
+    for i in range(images):
+        out_images.append({"id": 10 + i, "file_name": f"0000{i}.jpg", "width": 640, "height": 480,
+                           "license": 1, "date_captured": "2013-11-14 11:18:45"})
+        x, y = 10.5 + 7 * i, 20.25 + 3 * i
+        annotations.append({"id": ann_id, "image_id": 10 + i, "category_id": 3, "bbox": [x, y, 50.125, 30.5],
+                            "area": 50.125 * 30.5, "iscrowd": 0})
+        polygon = [x, y, x + 40, y, x + 40, y + 25, x, y + 25]
+        second = [x + 60, y + 60, x + 80, y + 60, x + 70, y + 90]
+        annotations.append({"id": ann_id + 1, "image_id": 10 + i, "category_id": 7, "iscrowd": i == 3 and 1 or 0,
+                            "segmentation": [polygon, second] if i % 2 else [polygon],
+                            "bbox": [x, y, 80, 90] if i % 2 else [x, y, 40, 25], "area": 1000.0 + i})
+        annotations.append({"id": ann_id + 2, "image_id": 10 + i, "category_id": 1, "bbox": [200, 100, 60, 120],
+                            "area": 7200, "iscrowd": 0, "num_keypoints": 2,
+                            "keypoints": [230, 110, 2, 225, 105, 1, 0, 0, 0]})
+        ann_id += 10
+    return {"info": {"description": "test"}, "images": out_images, "annotations": annotations,
+            "categories": categories}
+
+
+@pytest.fixture
+def draft():
+    return version_head(dataset_create(dataset_name="coco", dataset_project="formats"))
+
+
+def _load(tmp_path, document: dict, name: str) -> COCO:
+    path = tmp_path / name
+    path.write_text(json.dumps(document))
+    return COCO(str(path))
+
+
+def _by_id(document: dict) -> dict:
+    return {a["id"]: a for a in document["annotations"]}
+
+
+def test_import_maps_images_and_annotations_to_frames(draft):
+    result = annotations_import(draft, format="coco", data=coco_file(), images_prefix=PREFIX)
+    assert (result.frames, result.annotations, result.categories) == (6, 18, 3)
+    frame = frames_get(draft, ["00001.jpg"])["00001.jpg"]
+    assert frame["sources"][0]["uri"] == PREFIX + "00001.jpg" and frame["sources"][0]["width"] == 640
+    assert frame["meta"]["coco"] == {"image_id": 11, "license": 1, "date_captured": "2013-11-14 11:18:45"}
+    shapes = [(roi["meta"]["_type"], roi["label"], roi["meta"]["_id"]) for roi in frame["rois"]]
+    assert shapes == [("b2d", ["car"], "coco-110"), ("b2d", ["bicycle"], "coco-111"),
+                      ("p2d", ["bicycle"], "coco-111"), ("b2d", ["person"], "coco-112"),
+                      ("k2d", ["person"], "coco-112")]
+    keypoints = frame["rois"][4]
+    assert keypoints["poly"] == [230, 110, 225, 105, 0, 0] and keypoints["meta"]["coco"]["visibility"] == [2, 1, 0]
+    kept = DatasetVersion.objects.get(pk=draft.pk).metadata["coco"]["categories"]
+    assert [c["id"] for c in kept] == [1, 3, 7] and kept[0]["skeleton"] == [[1, 2], [1, 3]]
+
+
+def test_the_export_loads_in_pycocotools_and_evaluates_to_ap_one(draft, tmp_path):
+    annotations_import(draft, format="coco", data=coco_file(), images_prefix=PREFIX)
+    exported, report = annotations_export(DatasetVersion.objects.get(pk=draft.pk), format="coco")
+    assert report == {}
+    ground_truth = _load(tmp_path, exported, "gt.json")
+    assert len(ground_truth.getImgIds()) == 6 and len(ground_truth.getAnnIds()) == 18
+    assert {c["name"]: c.get("supercategory") for c in ground_truth.loadCats(ground_truth.getCatIds())} == {
+        "person": "human", "car": "vehicle", "bicycle": "vehicle"}
+    assert ground_truth.loadCats([1])[0]["keypoints"] == ["nose", "left_eye", "right_eye"]
+
+    for kind in ("bbox", "segm"):
+        wanted = [a for a in exported["annotations"] if kind == "bbox" or "segmentation" in a]
+        gt = _load(tmp_path, {**exported, "annotations": wanted}, f"gt-{kind}.json")
+        results = [{**a, "score": 1.0} for a in wanted if not a["iscrowd"]]
+        evaluation = COCOeval(gt, gt.loadRes(results), kind)
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+        assert evaluation.stats[0] == pytest.approx(1.0), kind
+
+
+def test_import_export_import_keeps_every_annotation(draft):
+    original = coco_file()
+    annotations_import(draft, format="coco", data=original, images_prefix=PREFIX)
+    first, _ = annotations_export(DatasetVersion.objects.get(pk=draft.pk), format="coco")
+    again = version_head(dataset_create(dataset_name="coco-again", dataset_project="formats"))
+    annotations_import(again, format="coco", data=first, images_prefix=PREFIX)
+    second, _ = annotations_export(DatasetVersion.objects.get(pk=again.pk), format="coco")
+    for exported in (first, second):
+        got, sent = _by_id(exported), _by_id(original)
+        assert sorted(got) == sorted(sent)
+        for ann_id, ann in sent.items():
+            out = got[ann_id]
+            assert out["image_id"] == ann["image_id"] and out["category_id"] == ann["category_id"]
+            assert all(math.isclose(a, b, abs_tol=1e-6) for a, b in zip(out["bbox"], ann["bbox"], strict=True))
+            assert out.get("segmentation") == ann.get("segmentation")
+            assert out.get("keypoints") == ann.get("keypoints") and out["iscrowd"] == ann["iscrowd"]
+            assert out["area"] == pytest.approx(ann["area"])
+        assert {i["id"]: i["file_name"] for i in exported["images"]} == {
+            i["id"]: i["file_name"] for i in original["images"]}
+
+
+def test_what_coco_cannot_carry_is_counted(draft):
+    assert frames_upsert(draft, [{"id": "x", "sources": [{"id": "a", "uri": "s3://b/x.jpg"},
+                                                          {"id": "b", "uri": "s3://b/y.jpg"}],
+                                  "rois": [{"label": ["tag"]},
+                                           {"label": ["ball"], "poly": [5, 5, 2, 1, 0], "meta": {"_type": "elp"}},
+                                           {"label": ["car", "red"], "poly": [0, 0, 4, 0, 4, 4, 0, 4],
+                                            "meta": {"_type": "b2d"}}]}]).failures == []
+    exported, report = annotations_export(draft, format="coco")
+    assert report == {"ellipses": 1, "frame labels": 1, "labels beyond a ROI's first": 1,
+                      "sources beyond a frame's first": 1}
+    assert [(a["bbox"], a["category_id"]) for a in exported["annotations"]] == [([0, 0, 4, 4], 1)]
+    assert exported["categories"] == [{"id": 1, "name": "car"}]
+
+
+@pytest.mark.parametrize("change, path", [
+    (lambda d: d["annotations"][0].update(image_id=999), "$.annotations[0].image_id"),
+    (lambda d: d["annotations"][1].update(category_id=2), "$.annotations[1].category_id"),
+    (lambda d: d["annotations"][0].update(bbox=[1, 2, 3]), "$.annotations[0].bbox"),
+    (lambda d: d["annotations"][1].update(segmentation=[[1, 2, 3, 4]]), "$.annotations[1].segmentation[0]"),
+    (lambda d: d["annotations"][1].update(segmentation={"counts": [1], "size": [2, 2]}),
+     "$.annotations[1].segmentation"),
+    (lambda d: d["images"][1].update(id=10), "$.images[1].id"),
+    (lambda d: d["images"][1].update(file_name=d["images"][0]["file_name"]), "$.images[1].file_name"),
+    (lambda d: d["categories"][0].pop("name"), "$.categories[0].name"),
+    (lambda d: d.update(images="all"), "$.images"),
+    (lambda d: d["annotations"][2].update(keypoints=[1, 2, 5]), "$.annotations[2].keypoints"),
+])
+def test_a_bad_file_is_refused_with_its_json_path_and_nothing_is_written(draft, change, path):
+    data = coco_file()
+    change(data)
+    with pytest.raises(FormatError) as refused:
+        annotations_import(draft, format="coco", data=data, images_prefix=PREFIX, file="instances.json")
+    assert refused.value.file == "instances.json" and refused.value.path == path
+    assert str(refused.value).startswith(f"instances.json: {path}: ")
+    assert frames_get(draft, ["00000.jpg"]) == {}
+
+
+def test_a_frame_the_rules_refuse_fails_the_whole_import(draft):
+    with pytest.raises(FormatError) as refused:
+        annotations_import(draft, format="coco", data=coco_file(), images_prefix="relative/path/")
+    assert "image '00000.jpg'" in str(refused.value) and "uri" in str(refused.value)
+    assert frames_get(draft, ["00000.jpg", "00001.jpg"]) == {}
+    assert "coco" not in (DatasetVersion.objects.get(pk=draft.pk).metadata or {})
+    version_publish(draft)
+    with pytest.raises(StateConflict):
+        annotations_import(DatasetVersion.objects.get(pk=draft.pk), format="coco", data=coco_file(),
+                           images_prefix=PREFIX)
