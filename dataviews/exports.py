@@ -14,8 +14,6 @@ with an optional projection), run by a Celery worker with progress.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import tempfile
 from datetime import timedelta
 from typing import Any
@@ -25,22 +23,31 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from dataviews import selectors, services, spec
-from dataviews.models import Dataview, DataviewExport, DataviewIteration, ExportFormat, ExportStatus
+from dataviews.models import Dataview, DataviewExport, DataviewIteration, ExportFormat
 from hyperdatasets.exceptions import InvalidInput
+from hyperdatasets.services.jobs import (
+    JobLost,
+    job_claim,
+    job_fail_if_owned,
+    job_progress,
+    job_succeed,
+    jobs_stalled,
+    worker_name,
+)
 from hyperdatasets.upload_paths import safe_part
 
 log = logging.getLogger(__name__)
 
 EXPORT_BATCH = selectors.MAX_BATCH
 CONTENT_TYPES = {ExportFormat.JSON: "application/json", ExportFormat.JSONL: "application/x-ndjson"}
+ExportLost = JobLost
 
 
-class ExportLost(Exception):
-    """The job's lease went to another worker, or the job was deleted, while this worker ran it."""
+def _lease() -> int:
+    return settings.HYPERDATASETS_EXPORT_LEASE_SECONDS
 
 
 def export_create(dataview: Dataview, *, user=None, format: Any = ExportFormat.JSONL,
@@ -74,49 +81,8 @@ def export_enqueue(job: DataviewExport) -> None:
     transaction.on_commit(send)
 
 
-def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _lease_until():
-    return timezone.now() + timedelta(seconds=settings.HYPERDATASETS_EXPORT_LEASE_SECONDS)
-
-
-def _claim(job_id: Any, owner: str) -> DataviewExport | None:
-    with transaction.atomic():
-        job = DataviewExport.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.is_finished:
-            return None
-        now = timezone.now()
-        if job.lease_owner and job.lease_owner != owner and job.lease_until and job.lease_until > now:
-            return None
-        job.runs += 1
-        if job.runs > settings.HYPERDATASETS_EXPORT_MAX_RUNS:
-            _fail(job, f"gave up after {job.runs - 1} runs that did not finish (a worker kept dying)")
-            return None
-        job.status, job.started = ExportStatus.RUNNING, job.started or now
-        job.lease_owner, job.lease_until = owner, _lease_until()
-        job.done = job.written = 0
-        job.save()
-        return job
-
-
 def _progress(job: DataviewExport, owner: str, **fields: Any) -> None:
-    """Save progress while the lease is still ours (else ``ExportLost``), extending it."""
-    with transaction.atomic():
-        current = DataviewExport.objects.select_for_update().filter(pk=job.pk).only("lease_owner").first()
-        if current is None or current.lease_owner != owner:
-            raise ExportLost(job.pk)
-        job.lease_until = _lease_until()
-        for name, value in fields.items():
-            setattr(job, name, value)
-        job.save(update_fields=list({*fields, "lease_until", "updated"}))
-
-
-def _fail(job: DataviewExport, error: str) -> None:
-    job.status, job.error, job.finished = ExportStatus.FAILED, error[:2000], timezone.now()
-    job.lease_owner, job.lease_until = "", None
-    job.save()
+    job_progress(job, owner, lease_seconds=_lease(), **fields)
 
 
 def export_file_name(job: DataviewExport, dataview_name: str) -> str:
@@ -126,8 +92,9 @@ def export_file_name(job: DataviewExport, dataview_name: str) -> str:
 def export_run(job_id: Any, owner: str | None = None) -> DataviewExport | None:
     """Run the export to its end (or take it over from a dead worker). None when there is nothing to run:
     finished, deleted, or another live worker holds it."""
-    owner = owner or _owner()
-    job = _claim(job_id, owner)
+    owner = owner or worker_name()
+    job = job_claim(DataviewExport, job_id, owner, lease_seconds=_lease(),
+                    max_runs=settings.HYPERDATASETS_EXPORT_MAX_RUNS, reset={"done": 0, "written": 0})
     if job is None:
         return None
     run: DataviewIteration | None = None
@@ -141,8 +108,7 @@ def export_run(job_id: Any, owner: str | None = None) -> DataviewExport | None:
             out.seek(0)
             name = default_storage.save(export_file_name(job, dataview.name), File(out))
         try:
-            _progress(job, owner, file=name, size=size, status=ExportStatus.SUCCEEDED, finished=timezone.now(),
-                      lease_owner="", lease_until=None)
+            job_succeed(job, owner, lease_seconds=_lease(), file=name, size=size)
         except ExportLost:
             default_storage.delete(name)
             raise
@@ -154,12 +120,7 @@ def export_run(job_id: Any, owner: str | None = None) -> DataviewExport | None:
     except Exception as exc:
         log.exception("dataview export %s failed", job.pk)
         reason = exc.message if isinstance(exc, InvalidInput) else f"{type(exc).__name__}: {exc}"
-        with transaction.atomic():
-            current = DataviewExport.objects.select_for_update().filter(pk=job.pk).first()
-            if current is None or current.lease_owner != owner:
-                return None
-            _fail(current, reason)
-        return current
+        return job_fail_if_owned(DataviewExport, job.pk, owner, reason)
     finally:
         if run is not None:
             services.iteration_drop(run)
@@ -199,13 +160,10 @@ def exports_sweep() -> list[str]:
     and remove those kept longer than ``HYPERDATASETS_EXPORT_KEPT_DAYS``. Returns the ids queued again."""
     from hyperdatasets.tasks import run_dataview_export
 
-    now = timezone.now()
-    for job in DataviewExport.objects.filter(created__lt=now - timedelta(days=settings.HYPERDATASETS_EXPORT_KEPT_DAYS)):
+    kept = timezone.now() - timedelta(days=settings.HYPERDATASETS_EXPORT_KEPT_DAYS)
+    for job in DataviewExport.objects.filter(created__lt=kept):
         export_delete(job)
-    grace = now - timedelta(seconds=settings.HYPERDATASETS_EXPORT_LEASE_SECONDS)
-    stalled = DataviewExport.objects.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).filter(
-        Q(lease_until__lt=now) | Q(lease_until__isnull=True, updated__lt=grace))
-    ids = [str(pk) for pk in stalled.values_list("pk", flat=True)]
+    ids = jobs_stalled(DataviewExport, lease_seconds=_lease())
     for job_id in ids:
         log.info("dataview export %s: no live worker holds it; queued again", job_id)
         run_dataview_export.delay(job_id)

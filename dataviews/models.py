@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from hyperdatasets.models.jobs import LeasedJob, RunStatus
+
 
 class DataviewStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -127,14 +129,10 @@ class ExportFormat(models.TextChoices):
     JSONL = "jsonl", "JSON Lines (a frame per line)"
 
 
-class ExportStatus(models.TextChoices):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
+ExportStatus = RunStatus  # queued, running, succeeded, failed
 
 
-class DataviewExport(models.Model):
+class DataviewExport(LeasedJob):
     """A job writing a dataview's frames, as they are when it runs, into one file in media storage
     (ClearML's ``prepare_download_for_dataview``): ``done`` of ``total`` items so far, ``written`` frames;
     ``file`` once it succeeded."""
@@ -146,23 +144,11 @@ class DataviewExport(models.Model):
     # The input versions it takes frames from ({dataset, version}, stored form): the dataview's when the job was
     # made, its run's once it runs. Reading the file needs read on each of their datasets.
     inputs = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
     total = models.BigIntegerField(null=True, blank=True)  # the run's items, once its snapshot is taken
     done = models.BigIntegerField(default=0)  # items read so far
     written = models.BigIntegerField(default=0)  # frames written so far (frame_per_roi: one per ROI)
     file = models.CharField(max_length=1024, blank=True, default="")  # its name in media storage, once done
     size = models.BigIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True, default="")
-    runs = models.IntegerField(default=0)
-    lease_owner = models.CharField(max_length=255, blank=True, default="")
-    lease_until = models.DateTimeField(null=True, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
-    started = models.DateTimeField(null=True, blank=True)
-    finished = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -170,7 +156,3 @@ class DataviewExport(models.Model):
 
     def __str__(self) -> str:
         return f"export of {self.dataview_id} ({self.status})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (ExportStatus.SUCCEEDED, ExportStatus.FAILED)
