@@ -32,6 +32,12 @@ def _merged_categories(kept: Any, new: list[dict[str, Any]]) -> list[dict[str, A
     return sorted(by_id.values(), key=lambda c: c["id"])
 
 
+def check_images_prefix(images_prefix: Any) -> str:
+    if not isinstance(images_prefix, str) or not images_prefix or len(images_prefix) > 1024:
+        raise InvalidInput.for_field("images_prefix", "must be a URI prefix of 1 to 1024 characters")
+    return images_prefix
+
+
 def annotations_import(version: DatasetVersion, *, format: str, data: Any, images_prefix: str,
                        file: str = "annotations.json") -> ImportResult:
     """Import a parsed annotation file (``format``: one of ``FORMATS``) into a Draft version; each image's
@@ -39,8 +45,7 @@ def annotations_import(version: DatasetVersion, *, format: str, data: Any, image
     prefix). A frame of the version with the same id is replaced."""
     if format not in FORMATS:
         raise InvalidInput.for_field("format", f"must be one of {', '.join(FORMATS)}")
-    if not isinstance(images_prefix, str) or not images_prefix:
-        raise InvalidInput.for_field("images_prefix", "must be a non-empty URI prefix")
+    check_images_prefix(images_prefix)
     imported = coco.coco_read(data, images_prefix=images_prefix, file=file)
     with transaction.atomic():
         current = version_lock(version)

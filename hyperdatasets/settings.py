@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "annotations.apps.AnnotationsConfig",
     "dataviews.apps.DataviewsConfig",
     "clearml_api.apps.ClearmlApiConfig",
+    "formats.apps.FormatsConfig",
     "webui.apps.WebuiConfig",
 ]
 
@@ -193,7 +194,8 @@ HYPERDATASETS_DELETE_RETRY_BASE_SECONDS = float(os.environ.get("HYPERDATASETS_DE
 HYPERDATASETS_DELETE_RETRY_MAX_SECONDS = float(os.environ.get("HYPERDATASETS_DELETE_RETRY_MAX_SECONDS", 30))
 HYPERDATASETS_DELETE_LEASE_SECONDS = int(os.environ.get("HYPERDATASETS_DELETE_LEASE_SECONDS", 300))
 HYPERDATASETS_DELETE_MAX_RUNS = int(os.environ.get("HYPERDATASETS_DELETE_MAX_RUNS", 10))
-# Dataview exports (dataviews/exports.py): a run's lease, the runs allowed, how long a finished export is kept.
+# Dataview exports (dataviews/exports.py) and annotation imports and exports (formats/jobs.py): a run's lease,
+# the runs allowed, how long a finished job (and its file) is kept.
 HYPERDATASETS_EXPORT_LEASE_SECONDS = int(os.environ.get("HYPERDATASETS_EXPORT_LEASE_SECONDS", 300))
 HYPERDATASETS_EXPORT_MAX_RUNS = int(os.environ.get("HYPERDATASETS_EXPORT_MAX_RUNS", 3))
 HYPERDATASETS_EXPORT_KEPT_DAYS = float(os.environ.get("HYPERDATASETS_EXPORT_KEPT_DAYS", 7))
@@ -207,6 +209,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-dataview-exports": {
         "task": "hyperdatasets.sweep_dataview_exports",
+        "schedule": float(os.environ.get("HYPERDATASETS_EXPORT_SWEEP_SECONDS", 60)),
+        "options": {"expires": float(os.environ.get("HYPERDATASETS_EXPORT_SWEEP_SECONDS", 60))},
+    },
+    "sweep-annotation-jobs": {
+        "task": "hyperdatasets.sweep_annotation_jobs",
         "schedule": float(os.environ.get("HYPERDATASETS_EXPORT_SWEEP_SECONDS", 60)),
         "options": {"expires": float(os.environ.get("HYPERDATASETS_EXPORT_SWEEP_SECONDS", 60))},
     },

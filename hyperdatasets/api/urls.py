@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from dataviews import api as dataviews
+from formats import api as formats
 from hyperdatasets.api.views import auth, datasets, deletion, frames, lookups, projects, versions
 
 urlpatterns = [
@@ -80,4 +81,11 @@ urlpatterns = [
          name="api-dataview-iteration"),
     path("dataview-iterations/<uuid:iteration_id>/next/", dataviews.IterationNextView.as_view(),
          name="api-dataview-iteration-next"),
+    path("versions/<uuid:version_id>/annotation-imports/", formats.AnnotationImportsView.as_view(),
+         name="api-annotation-imports"),
+    path("versions/<uuid:version_id>/annotation-exports/", formats.AnnotationExportsView.as_view(),
+         name="api-annotation-exports"),
+    path("annotation-jobs/<uuid:annotation_job_id>/", formats.AnnotationJobView.as_view(), name="api-annotation-job"),
+    path("annotation-jobs/<uuid:annotation_job_id>/download/", formats.AnnotationJobDownloadView.as_view(),
+         name="api-annotation-job-download"),
 ]

@@ -1,6 +1,7 @@
 """Every API endpoint x every role, from one table. Fails when an endpoint is missing from the table."""
 
 import io
+import json
 from enum import Enum
 
 import pytest
@@ -9,6 +10,7 @@ from PIL import Image
 
 from dataviews.exports import export_create, export_run
 from dataviews.services import dataview_create, iteration_start
+from formats.jobs import annotation_job_run, export_job_create
 from hyperdatasets.api import urls as api_urls
 from hyperdatasets.models import ProjectAccessRule
 from hyperdatasets.selectors.versions import version_head
@@ -35,6 +37,13 @@ def _png():
     buffer.seek(0)
     buffer.name = "x.png"
     return {"file": buffer, "kind": "source"}
+
+
+def _coco():
+    buffer = io.BytesIO(json.dumps({"images": [{"id": 1, "file_name": "c.jpg"}], "annotations": [],
+                                    "categories": []}).encode())
+    buffer.name = "instances.json"
+    return {"file": buffer, "format": "coco", "images_prefix": "s3://bucket/coco/"}
 
 
 # (url name, method): (least role, path suffix/query, body)
@@ -115,6 +124,10 @@ MATRIX = {
     ("api-dataview-export", "GET"): (Need.READ, "", None),
     ("api-dataview-export", "DELETE"): (Need.WRITE, "", None),  # or its creator
     ("api-dataview-export-download", "GET"): (Need.READ, "", None),
+    ("api-annotation-imports", "POST"): (Need.WRITE, "", "annotations"),
+    ("api-annotation-exports", "POST"): (Need.READ, "", {"format": "coco"}),
+    ("api-annotation-job", "GET"): (Need.READ, "", None),
+    ("api-annotation-job-download", "GET"): (Need.READ, "", None),
 }
 
 # What each role may do in project "vision" (outsider: signed in, no rule there).
@@ -168,9 +181,11 @@ def ctx(people, dataset):
                            filters=[{"dataset": str(dataset.pk), "version": "*"}])
     run = iteration_start(view)
     export = export_run(export_create(view, user=people["owner"]).pk)
+    annotations = annotation_job_run(export_job_create(head, format="coco", user=people["owner"]).pk)
     return {"project_id": people["project"].pk, "dataset_id": dataset.pk, "version_id": head.pk,
             "rule_id": rule.pk, "frame_id": "a", "published": published.pk, "job_id": job.pk,
-            "dataview_id": view.pk, "iteration_id": run.pk, "export_id": export.pk}
+            "dataview_id": view.pk, "iteration_id": run.pk, "export_id": export.pk,
+            "annotation_job_id": annotations.pk}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -180,8 +195,8 @@ def test_permission(endpoint, role, clients, ctx):
     need, suffix, body = MATRIX[endpoint]
     path = _path(name, ctx) + suffix.format(**ctx)
     client = clients[role]
-    if body == "upload":
-        response = client.post(path, _png(), format="multipart")
+    if body in ("upload", "annotations"):
+        response = client.post(path, _png() if body == "upload" else _coco(), format="multipart")
     else:
         response = getattr(client, method.lower())(path, body, format="json") if body is not None else \
             getattr(client, method.lower())(path)
