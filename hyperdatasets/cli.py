@@ -114,8 +114,25 @@ def cmd_add_frames(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_import(args) -> int:
+    version = _version(args)
+    job = version.import_annotations(args.file, format=args.format, images_prefix=args.images_prefix,
+                                     show_progress=args.progress)
+    print(f"imported {job.done} images and {job.annotations} annotations into {version.name}")
+    return 0
+
+
 def cmd_export(args) -> int:
     version = _version(args)
+    if args.format != "jsonl":
+        if not args.destination:
+            raise sdk.InvalidRequestError(f"--destination: give the folder to unpack the {args.format} export into")
+        folder = version.export_annotations(format=args.format, destination=args.destination,
+                                            show_progress=args.progress)
+        for kind, count in version.last_export_report.items():
+            print(f"not carried by {args.format}: {count} {kind}", file=sys.stderr)
+        print(folder)
+        return 0
     out = sys.stdout if args.output == "-" else open(args.output, "w")
     count = 0
     try:
@@ -203,10 +220,22 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--batch-size", type=int, default=10_000)
     sub.add_argument("--progress", action="store_true", help="show a progress bar")
 
-    sub = command("export", cmd_export, "write a version's frames as JSON lines")
+    sub = command("import", cmd_import, "import an annotation file (COCO) into a Draft version, all or nothing")
     dataset_args(sub)
     sub.add_argument("--version", help="version name (default: the current version)")
-    sub.add_argument("--output", default="-", help="file to write (default: standard output)")
+    sub.add_argument("--format", default="coco", choices=["coco"])
+    sub.add_argument("--file", required=True, help="the annotation file (COCO: the instances JSON)")
+    sub.add_argument("--images-prefix", required=True,
+                     help="joined with each image's file name: its URI (s3://bucket/coco/val2017/, ...)")
+    sub.add_argument("--progress", action="store_true", help="show a progress bar")
+
+    sub = command("export", cmd_export, "write a version's frames as JSON lines, or its annotations (--format coco)")
+    dataset_args(sub)
+    sub.add_argument("--version", help="version name (default: the current version)")
+    sub.add_argument("--format", default="jsonl", choices=["jsonl", "coco"])
+    sub.add_argument("--output", default="-", help="jsonl: the file to write (default: standard output)")
+    sub.add_argument("--destination", help="coco: the folder to unpack the export into")
+    sub.add_argument("--progress", action="store_true", help="show a progress bar")
 
     sub = command("delete", cmd_delete, "delete a dataset")
     dataset_args(sub)

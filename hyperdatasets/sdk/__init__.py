@@ -14,10 +14,11 @@ from hyperdatasets.sdk.client import (
 from hyperdatasets.sdk.datasets import Dataset, DatasetVersion
 from hyperdatasets.sdk.dataviews import DataView, IterationOrder
 from hyperdatasets.sdk.frames import Annotation, FrameGroup, ImageAnnotation, SingleFrame
-from hyperdatasets.sdk.jobs import DataViewExport, DeletionJob
+from hyperdatasets.sdk.jobs import AnnotationJob, DataViewExport, DeletionJob
 
 __all__ = [
-    "AccessDeniedError", "Annotation", "DataView", "DataViewExport", "Dataset", "DatasetVersion", "DeletionJob",
+    "AccessDeniedError", "Annotation", "AnnotationJob", "DataView", "DataViewExport", "Dataset", "DatasetVersion",
+    "DeletionJob",
     "FrameGroup", "HyperDatasetsError", "ImageAnnotation", "InvalidRequestError", "IterationOrder", "NotFoundError",
     "ServerError", "SingleFrame", "configure",
 ]

@@ -13,7 +13,7 @@ import orjson
 
 from hyperdatasets.sdk.client import InvalidRequestError, ServerError, _Client
 from hyperdatasets.sdk.frames import FrameGroup, SingleFrame, frame_from_api, frame_to_api
-from hyperdatasets.sdk.jobs import DeletionJob
+from hyperdatasets.sdk.jobs import AnnotationJob, DeletionJob
 from hyperdatasets.upload_paths import safe_upload_path
 
 MAX_BATCH_BYTES = 8 * 1024 * 1024  # half the server's default HYPERDATASETS_FRAMES_MAX_BYTES
@@ -212,6 +212,7 @@ class DatasetVersion:
         self._data = data
         self._dataset = dataset
         self.last_failures: list[dict] = []
+        self.last_export_report: dict[str, int] = {}
 
     def __repr__(self) -> str:
         return f"<DatasetVersion {self.name!r} ({self.status}) id={self.id}>"
@@ -496,6 +497,33 @@ class DatasetVersion:
 
     def get_statistics(self) -> dict:
         return _client().get_json(f"/api/versions/{self.id}/stats/")
+
+    def import_annotations(self, path: str | Path, format: str = "coco", images_prefix: str | None = None,
+                           show_progress: bool = False, wait: bool = True) -> AnnotationJob:
+        """Import an annotation file (COCO: the instances JSON) into this Draft version, all or nothing: each
+        image's source is ``images_prefix`` (``s3://bucket/coco/val2017/``, ...) + its file name. Waits for the
+        server's job (a tqdm bar with ``show_progress``) and raises the server's message when it fails."""
+        if not images_prefix:
+            raise ValueError("images_prefix: give the URI prefix the images' file names are joined to")
+        local = Path(path)
+        with open(local, "rb") as handle:
+            data = _client().request("POST", f"/api/versions/{self.id}/annotation-imports/",
+                                     files={"file": (local.name, handle)},
+                                     data={"format": format, "images_prefix": images_prefix}).json()
+        job = AnnotationJob(data)
+        return job.wait(show_progress=show_progress).raise_if_failed() if wait else job
+
+    def export_annotations(self, format: str = "coco", destination: str | Path = ".",
+                           show_progress: bool = False) -> Path:
+        """Export this version as an annotation archive, unpacked into the folder ``destination``; returns
+        it. What the format cannot carry is counted in ``last_export_report`` and warned about."""
+        data = _client().send_json("POST", f"/api/versions/{self.id}/annotation-exports/", {"format": format})
+        job = AnnotationJob(data).wait(show_progress=show_progress).raise_if_failed()
+        self.last_export_report = dict(job.report)
+        if job.report:
+            left = ", ".join(f"{count} {kind}" for kind, count in job.report.items())
+            warnings.warn(f"{format} cannot carry: {left}", stacklevel=2)
+        return job.extract(destination)
 
     def add_tags(self, tags: list[str]) -> list[str]:
         """Tag a Draft version (ordered, each once); returns its tags."""

@@ -1,13 +1,15 @@
 """Server-side jobs as the server reports them: deleting a dataset's source objects, exporting a dataview's
-frames."""
+frames, importing and exporting annotation files."""
 
 from __future__ import annotations
 
+import tempfile
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
-from hyperdatasets.sdk.client import _Client
+from hyperdatasets.sdk.client import HyperDatasetsError, _Client
 
 
 class _ServerJob:
@@ -152,3 +154,50 @@ class DataViewExport(_ServerJob):
 
     def delete(self) -> None:
         _Client.get().request("DELETE", f"/api/dataview-exports/{self.id}/")
+
+
+class AnnotationJob(_ServerJob):
+    """A server-side import of an annotation file into a Draft version, or export of a version as an
+    annotation archive (``DatasetVersion.import_annotations`` / ``export_annotations``).
+
+    ``status`` is queued, running, succeeded or failed; ``done`` of ``total`` images, ``annotations``,
+    ``report`` (an export: what the format could not carry, counted), ``error`` when it failed.
+    """
+
+    PATH = "/api/annotation-jobs/{id}/"
+    KIND = "annotation job"
+    UNIT = "image"
+
+    def __repr__(self) -> str:
+        d = self._data
+        return f"<AnnotationJob {d['kind']} {d['format']} {d['id']} {d['status']}: {d['done']} of {d['total']} images>"
+
+    def _ended(self) -> bool:
+        return self._data["status"] in ("succeeded", "failed")
+
+    def _bar_text(self) -> tuple[str, dict[str, Any]]:
+        return f"{self.kind}ing {self.format}", {"annotations": self.annotations}
+
+    def raise_if_failed(self) -> AnnotationJob:
+        if self.status == "failed":
+            raise HyperDatasetsError(f"annotation {self.kind} {self.id} failed: {self.error}")
+        return self
+
+    def extract(self, destination: str | Path) -> Path:
+        """Unpack a succeeded export's archive into the folder ``destination`` (made if missing) and return it."""
+        if self.kind != "export" or self.status != "succeeded":
+            raise RuntimeError(f"annotation job {self.id} is a {self.status} {self.kind}; nothing to extract")
+        folder = Path(destination)
+        folder.mkdir(parents=True, exist_ok=True)
+        response = _Client.get().request("GET", self.download_url, stream=True, retry=True)
+        with tempfile.TemporaryFile() as spooled:
+            for chunk in response.iter_content(1024 * 1024):
+                spooled.write(chunk)
+            spooled.seek(0)
+            with zipfile.ZipFile(spooled) as archive:
+                root = folder.resolve()
+                for member in archive.namelist():
+                    if not (root / member).resolve().is_relative_to(root):
+                        raise HyperDatasetsError(f"the archive names a path outside the folder: {member!r}")
+                archive.extractall(folder)
+        return folder
