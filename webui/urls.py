@@ -1,7 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from webui import dataset_actions, dataview_pages, deletion_page, files, frame_page, version_page, views
+from webui import (
+    annotation_pages,
+    dataset_actions,
+    dataview_pages,
+    deletion_page,
+    files,
+    frame_page,
+    version_page,
+    views,
+)
 
 app_name = "webui"
 
@@ -20,6 +29,10 @@ urlpatterns = [
     path("datasets/<uuid:dataset_id>/<slug:action>/", dataset_actions.dataset_action, name="dataset-action"),
     path("versions/<uuid:version_id>/", version_page.version_detail, name="version-detail"),
     path("versions/<uuid:version_id>/frames/<path:frame_id>/", frame_page.frame_detail, name="frame-detail"),
+    path("versions/<uuid:version_id>/annotations/import/", annotation_pages.annotation_import,
+         name="annotation-import"),
+    path("versions/<uuid:version_id>/annotations/export/", annotation_pages.annotation_export,
+         name="annotation-export"),
     path("deletions/", deletion_page.deletion_job_list, name="deletion-jobs"),
     path("deletions/<uuid:job_id>/", deletion_page.deletion_job_detail, name="deletion-job"),
     path("dataviews/", dataview_pages.dataview_index, name="dataview-index"),

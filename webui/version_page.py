@@ -21,6 +21,7 @@ from hyperdatasets.selectors.frame_pages import frames_page, frames_query_count
 from hyperdatasets.selectors.frames import frames_get, version_label_stats, versions_diff
 from hyperdatasets.selectors.versions import version_list
 from hyperdatasets.storage.serving import FileLinks
+from webui.annotation_pages import page_context as annotation_page_context
 from webui.lookups import visible_version_or_404
 
 PAGE_SIZE = 48
@@ -112,6 +113,7 @@ def version_detail(request: HttpRequest, version_id) -> HttpResponse:
         metadata=json.dumps({k: v for k, v in version.metadata.items() if k != MASK_LABELS_KEY}, indent=2),
         mask_legend=mask_legend(version),
         others=[v for v in version_list(version.dataset) if v.pk != version.pk],
+        **annotation_page_context(request, version),
     )
     compare = params.get("compare")
     if compare:

@@ -73,6 +73,8 @@ PAGES = {
     ("webui:dataset-detail", "GET", None): Need.READ,
     ("webui:version-detail", "GET", None): Need.READ,
     ("webui:frame-detail", "GET", None): Need.READ,
+    ("webui:annotation-import", "POST", None): Need.WRITE,
+    ("webui:annotation-export", "POST", None): Need.READ,
     ("webui:deletion-job", "GET", None): Need.READ,
     ("webui:file", "GET", None): Need.LINK_OWNER,
     ("webui:dataset-action", "POST", "snapshot"): Need.WRITE,
@@ -206,6 +208,8 @@ def _page_path(name, site):
               "webui:dataset-delete": {"dataset_id": site["dataset"].pk},
               "webui:version-detail": {"version_id": site["head"].pk},
               "webui:frame-detail": {"version_id": site["head"].pk, "frame_id": "a"},
+              "webui:annotation-import": {"version_id": site["head"].pk},
+              "webui:annotation-export": {"version_id": site["head"].pk},
               "webui:deletion-job": {"job_id": site["job"].pk},
               "webui:dataview-detail": {"dataview_id": site["objects"]["dataviews_dataview"]},
               "webui:dataview-preview": {"dataview_id": site["objects"]["dataviews_dataview"]}}.get(name, {})
@@ -238,6 +242,8 @@ def test_page_policy(page, role, client, people, site):
     body = PAGE_BODIES.get(action, {"confirm_name": "cars"} if name == "webui:dataset-delete" else {})
     if name == "webui:dataview-new":
         body = {"name": "new-view"}
+    if name == "webui:annotation-export":
+        body = {"format": "coco"}
     if name == "webui:dataview-action" and action == "move":
         body = {"project": "vision"}
     response = client.get(path) if method == "GET" else client.post(path, body)
