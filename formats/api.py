@@ -27,7 +27,8 @@ from hyperdatasets.storage.serving import FILE_CSP
 
 
 class AnnotationImportIn(serializers.Serializer):
-    file = serializers.FileField(help_text="the annotation file (COCO: the instances JSON)")
+    file = serializers.FileField(help_text="COCO: the instances JSON, or a zip of annotations/instances_<subset>.json; "
+                                           "YOLO: a zip of data.yaml, images/ and labels/")
     format = serializers.ChoiceField(choices=FORMATS)
     images_prefix = serializers.CharField(max_length=1024, help_text="joined with each image's file name: the "
                                                                      "frame's source URI (s3://bucket/coco/...)")

@@ -18,6 +18,7 @@ and mask ROIs (pixel masks are not exported in this step).
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ from hyperdatasets.exceptions import InvalidInput
 FORMAT = "coco"
 ID_PREFIX = "coco-"
 IMAGE_FIELDS = ("license", "coco_url", "flickr_url", "date_captured")
+DEFAULT_SUBSET = "default"
 
 
 class FormatError(InvalidInput):
@@ -103,8 +105,10 @@ def _box(x: float, y: float, w: float, h: float) -> list[float]:
     return [x, y, x + w, y, x + w, y + h, x, y + h]
 
 
-def coco_read(data: Any, *, images_prefix: str, file: str = "annotations.json") -> Imported:
-    """The frames of a COCO file (parsed JSON); every error names the file, the JSON path and the rule."""
+def coco_read(data: Any, *, images_prefix: str, file: str = "annotations.json", subset: str | None = None
+              ) -> Imported:
+    """The frames of a COCO file (parsed JSON); every error names the file, the JSON path and the rule. With a
+    ``subset`` (one of several ``instances_<subset>.json`` files), its images are ``<subset>/<file_name>``."""
     read = _Reader(file)
     root = read.obj(data, "$")
     categories: dict[int, dict[str, Any]] = {}
@@ -115,8 +119,10 @@ def coco_read(data: Any, *, images_prefix: str, file: str = "annotations.json") 
         if category_id in categories:
             raise read.fail(f"{path}.id", f"category {category_id} is given twice")
         kept = {"id": category_id, "name": read.text(category.get("name"), f"{path}.name")}
-        if category.get("supercategory") is not None:
-            kept["supercategory"] = read.text(category["supercategory"], f"{path}.supercategory")
+        if category.get("supercategory") is not None:  # may be empty (Datumaro writes "")
+            if not isinstance(category["supercategory"], str):
+                raise read.fail(f"{path}.supercategory", "must be a string")
+            kept["supercategory"] = category["supercategory"]
         for key in ("keypoints", "skeleton"):
             if category.get(key) is not None:
                 kept[key] = read.items(category[key], f"{path}.{key}")
@@ -134,12 +140,15 @@ def coco_read(data: Any, *, images_prefix: str, file: str = "annotations.json") 
         if name in names:
             raise read.fail(f"{path}.file_name", f"{name!r} is the file of two images")
         names.add(name)
-        source: dict[str, Any] = {"id": "default", "uri": images_prefix + name}
+        image_path = f"{subset}/{name}" if subset else name
+        source: dict[str, Any] = {"id": "default", "uri": images_prefix + image_path}
         for key in ("width", "height"):
             if image.get(key) is not None:
                 source[key] = read.integer(image[key], f"{path}.{key}")
         coco = {"image_id": image_id, **{key: image[key] for key in IMAGE_FIELDS if image.get(key) is not None}}
-        frames[image_id] = {"id": name, "sources": [source], "rois": [], "meta": {"coco": coco}}
+        if subset:
+            coco["subset"] = subset
+        frames[image_id] = {"id": image_path, "sources": [source], "rois": [], "meta": {"coco": coco}}
 
     count = 0
     for i, raw in enumerate(read.items(root.get("annotations"), "$.annotations")):
@@ -194,6 +203,44 @@ def coco_read(data: Any, *, images_prefix: str, file: str = "annotations.json") 
                 "_type": shape, "_id": f"{ID_PREFIX}{ann_id}", "coco": {**coco, **extra}}})
         count += 1
     return Imported(list(frames.values()), sorted(categories.values(), key=lambda c: c["id"]), count)
+
+
+SUBSET_FILE = re.compile(r"^(?:.*/)?instances_(?P<subset>[^/]+)\.json$")
+
+
+def coco_read_bundle(bundle, *, images_prefix: str) -> Imported:
+    """A COCO file as uploaded: the JSON itself, or an archive of one JSON file, or of several
+    ``annotations/instances_<subset>.json`` (Datumaro's and CVAT's layout: each a subset whose images are
+    under ``images/<subset>/``)."""
+    import orjson
+
+    members = [bundle.name]
+    if bundle.is_archive:
+        members = [n for n in bundle.names() if n.endswith(".json")]
+        if len(members) > 1:
+            members = [n for n in members if SUBSET_FILE.match(n)]
+        if not members:
+            raise FormatError(bundle.name, "archive", "holds no COCO JSON file (annotations/instances_<subset>.json)")
+    merged = Imported([], [], 0)
+    categories: dict[int, dict[str, Any]] = {}
+    for member in members:
+        where = bundle.where(member)
+        try:
+            data = orjson.loads(bundle.read(member))
+        except orjson.JSONDecodeError as exc:
+            raise FormatError(where, f"line {exc.lineno}, column {exc.colno}", f"is not JSON ({exc.msg})") from None
+        found = SUBSET_FILE.match(member) if len(members) > 1 else None
+        part = coco_read(data, images_prefix=images_prefix, file=where,
+                         subset=found.group("subset") if found else None)
+        for category in part.categories:
+            known = categories.setdefault(category["id"], category)
+            if known["name"] != category["name"]:
+                raise FormatError(where, "$.categories", f"category {category['id']} is {category['name']!r} here "
+                                                         f"and {known['name']!r} in another file")
+        merged.frames += part.frames
+        merged.annotations += part.annotations
+    merged.categories = sorted(categories.values(), key=lambda c: c["id"])
+    return merged
 
 
 # --- writing -------------------------------------------------------------------------------------------------
@@ -255,10 +302,15 @@ class CocoWriter:
         source = sources[0]
         coco_meta = (frame.get("meta") or {}).get("coco") if isinstance(frame.get("meta"), dict) else None
         coco_meta = coco_meta if isinstance(coco_meta, dict) else {}
-        image = {"file_name": frame["id"], "width": source.get("width"), "height": source.get("height")}
+        subset = coco_meta.get("subset") if isinstance(coco_meta.get("subset"), str) and coco_meta["subset"] \
+            else DEFAULT_SUBSET
+        name = frame["id"]
+        if name.startswith(f"{subset}/"):  # imported from instances_<subset>.json: images/<subset>/<file_name>
+            name = name[len(subset) + 1:]
+        image = {"file_name": name, "width": source.get("width"), "height": source.get("height")}
         image.update({key: coco_meta[key] for key in IMAGE_FIELDS if key in coco_meta})
         wanted = coco_meta.get("image_id")
-        self._pending_images.append((image, {"wanted": wanted}))
+        self._pending_images.append((image, {"wanted": wanted, "subset": subset}))
         groups: dict[str, list[dict[str, Any]]] = {}
         for index, roi in enumerate(frame.get("rois") or []):
             meta = roi.get("meta") or {}
@@ -326,28 +378,41 @@ class CocoWriter:
         ann["_wanted"] = coco.get("id")
         return ann
 
-    def document(self) -> dict[str, Any]:
-        """The COCO file: image and annotation ids kept where they came from COCO and are unique."""
-        wanted = Counter(info["wanted"] for _image, info in self._pending_images if type(info["wanted"]) is int)
-        next_id = max((w for w in wanted), default=0) + 1
-        for image, info in self._pending_images:
-            if type(info["wanted"]) is int and wanted[info["wanted"]] == 1:
-                image["id"] = info["wanted"]
-            else:
-                image["id"] = next_id
-                next_id += 1
-            self.images.append(image)
-        annotations = [self._annotation(image["id"], rois) for image, rois in self._pending_anns]
-        wanted_anns = Counter(a["_wanted"] for a in annotations if type(a["_wanted"]) is int)
-        next_ann = max(wanted_anns, default=0) + 1
-        for ann in annotations:
-            own = ann.pop("_wanted")
-            if type(own) is int and wanted_anns[own] == 1:
-                ann["id"] = own
-            else:
-                ann["id"] = next_ann
-                next_ann += 1
-        self.annotations = annotations
-        return {"info": {"description": "exported by hyperdatasets"}, "licenses": [], "images": self.images,
-                "annotations": self.annotations,
-                "categories": sorted(self.categories.values(), key=lambda c: c["id"])}
+    def documents(self) -> dict[str, dict[str, Any]]:
+        """A COCO file per subset (``instances_<subset>.json``; ``default`` for frames that came with none),
+        sharing the categories; image and annotation ids kept where they came from COCO and are unique in
+        their file."""
+        subset_of = {id(image): info["subset"] for image, info in self._pending_images}
+        out: dict[str, dict[str, Any]] = {}
+        for subset in sorted(set(subset_of.values())):
+            pending = [(image, info) for image, info in self._pending_images if info["subset"] == subset]
+            wanted = Counter(info["wanted"] for _image, info in pending if type(info["wanted"]) is int)
+            next_id = max(wanted, default=0) + 1
+            images = []
+            for image, info in pending:
+                if type(info["wanted"]) is int and wanted[info["wanted"]] == 1:
+                    image["id"] = info["wanted"]
+                else:
+                    image["id"] = next_id
+                    next_id += 1
+                images.append(image)
+            annotations = [self._annotation(image["id"], rois) for image, rois in self._pending_anns
+                           if subset_of[id(image)] == subset]
+            wanted_anns = Counter(a["_wanted"] for a in annotations if type(a["_wanted"]) is int)
+            next_ann = max(wanted_anns, default=0) + 1
+            for ann in annotations:
+                own = ann.pop("_wanted")
+                if type(own) is int and wanted_anns[own] == 1:
+                    ann["id"] = own
+                else:
+                    ann["id"] = next_ann
+                    next_ann += 1
+            self.images += images
+            self.annotations += annotations
+            out[subset] = {"info": {"description": "exported by hyperdatasets"}, "licenses": [], "images": images,
+                           "annotations": annotations}
+        categories = sorted(self.categories.values(), key=lambda c: c["id"])
+        for document in out.values():
+            document["categories"] = categories
+        return out or {DEFAULT_SUBSET: {"info": {"description": "exported by hyperdatasets"}, "licenses": [],
+                                        "images": [], "annotations": [], "categories": categories}}

@@ -17,14 +17,13 @@ import zipfile
 from datetime import timedelta
 from typing import Any
 
-import orjson
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from formats import coco
+from formats.bundle import Bundle
 from formats.models import AnnotationJob, JobKind
 from formats.selectors import annotations_export
 from formats.services import FORMATS, annotations_import, check_images_prefix
@@ -43,7 +42,6 @@ from hyperdatasets.upload_paths import safe_part
 
 log = logging.getLogger(__name__)
 MAX_IMPORT_BYTES = 2 * 2**30
-ANNOTATION_FILES = {coco.FORMAT: "annotations/instances.json"}
 
 
 def _lease() -> int:
@@ -104,17 +102,10 @@ def _enqueue(job: AnnotationJob) -> None:
 
 def _import(job: AnnotationJob, owner: str) -> dict[str, Any]:
     with default_storage.open(job.source, "rb") as stored:
-        raw = stored.read()
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise coco.FormatError(job.source_name, f"line {exc.lineno}, column {exc.colno}",
-                               f"is not JSON ({exc.msg})") from None
-    images = data.get("images") if isinstance(data, dict) else None
-    job_progress(job, owner, lease_seconds=_lease(), total=len(images) if isinstance(images, list) else None)
-    result = annotations_import(job.version, format=job.format, data=data, images_prefix=job.images_prefix,
+        bundle = Bundle(job.source_name, stored.read())
+    result = annotations_import(job.version, format=job.format, data=bundle, images_prefix=job.images_prefix,
                                 file=job.source_name)
-    return {"done": result.frames, "annotations": result.annotations}
+    return {"total": result.frames, "done": result.frames, "annotations": result.annotations}
 
 
 def export_file_name(job: AnnotationJob) -> str:
@@ -124,16 +115,17 @@ def export_file_name(job: AnnotationJob) -> str:
 
 
 def _export(job: AnnotationJob, owner: str) -> dict[str, Any]:
-    document, report = annotations_export(job.version, format=job.format)
-    job_progress(job, owner, lease_seconds=_lease(), total=len(document["images"]))
+    exported = annotations_export(job.version, format=job.format)
+    job_progress(job, owner, lease_seconds=_lease(), total=exported.images)
     with tempfile.TemporaryFile(dir=settings.VAR_DIR) as out:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(ANNOTATION_FILES[job.format], orjson.dumps(document))
+            for member, content in exported.files.items():
+                archive.writestr(member, content)
         size = out.tell()
         out.seek(0)
         name = default_storage.save(export_file_name(job), File(out))
-    return {"file": name, "size": size, "done": len(document["images"]),
-            "annotations": len(document["annotations"]), "report": report}
+    return {"file": name, "size": size, "done": exported.images, "annotations": exported.annotations,
+            "report": exported.report}
 
 
 def annotation_job_run(job_id: Any, owner: str | None = None) -> AnnotationJob | None:

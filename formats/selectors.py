@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from formats import coco
+import orjson
+
+from formats import coco, yolo
 from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.models import DatasetVersion
 from hyperdatasets.selectors.frame_pages import frames_page
@@ -22,12 +24,33 @@ def version_frames(version: DatasetVersion):
         cursor = page.next_cursor
 
 
-def annotations_export(version: DatasetVersion, *, format: str) -> tuple[dict[str, Any], dict[str, int]]:
-    """The version as a ``format`` file, and the counts of what the format could not carry."""
-    if format != coco.FORMAT:
-        raise InvalidInput.for_field("format", f"must be one of {coco.FORMAT}")
-    kept = (version.metadata or {}).get(coco.FORMAT)
-    writer = coco.CocoWriter(kept.get("categories") if isinstance(kept, dict) else None)
-    for frame in version_frames(version):
-        writer.add(frame)
-    return writer.document(), writer.report.as_dict()
+@dataclass
+class Exported:
+    files: dict[str, bytes]  # archive path -> content
+    report: dict[str, int]  # what the format could not carry, counted
+    images: int
+    annotations: int
+
+
+def annotations_export(version: DatasetVersion, *, format: str) -> Exported:
+    """The version as ``format`` files (an archive's members), and the counts of what it could not carry."""
+    kept = (version.metadata or {}).get(format)
+    categories = kept.get("categories") if isinstance(kept, dict) else None
+    if format == coco.FORMAT:
+        writer = coco.CocoWriter(categories)
+        for frame in version_frames(version):
+            writer.add(frame)
+        # COCO's layout as Datumaro and CVAT read it: instances_<subset>.json beside images/<subset>/ (the
+        # images are referred to by file name, not copied).
+        files: dict[str, bytes] = {}
+        for subset, document in writer.documents().items():
+            files[f"annotations/instances_{subset}.json"] = orjson.dumps(document)
+            files[f"images/{subset}/"] = b""
+        return Exported(files, writer.report.as_dict(), len(writer.images), len(writer.annotations))
+    if format == yolo.FORMAT:
+        yolo_writer = yolo.YoloWriter(categories)
+        for frame in version_frames(version):
+            yolo_writer.add(frame)
+        return Exported(yolo_writer.finish(), yolo_writer.report.as_dict(), yolo_writer.images,
+                        yolo_writer.annotations)
+    raise InvalidInput.for_field("format", f"must be one of {coco.FORMAT}, {yolo.FORMAT}")

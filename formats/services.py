@@ -8,13 +8,14 @@ from typing import Any
 
 from django.db import transaction
 
-from formats import coco
+from formats import coco, yolo
+from formats.bundle import Bundle
 from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.models import DatasetVersion
 from hyperdatasets.services.frames import frames_upsert
 from hyperdatasets.services.versions import version_lock, version_refuse_if_published, version_update
 
-FORMATS = (coco.FORMAT,)
+FORMATS = (coco.FORMAT, yolo.FORMAT)
 
 
 @dataclass
@@ -38,15 +39,26 @@ def check_images_prefix(images_prefix: Any) -> str:
     return images_prefix
 
 
+def _read(format: str, data: Any, images_prefix: str, file: str) -> coco.Imported:
+    if format == yolo.FORMAT:
+        if not isinstance(data, Bundle):
+            raise InvalidInput.for_field("file", "YOLO comes as a zip archive")
+        return yolo.yolo_read(data, images_prefix=images_prefix)
+    if isinstance(data, Bundle):
+        return coco.coco_read_bundle(data, images_prefix=images_prefix)
+    return coco.coco_read(data, images_prefix=images_prefix, file=file)
+
+
 def annotations_import(version: DatasetVersion, *, format: str, data: Any, images_prefix: str,
                        file: str = "annotations.json") -> ImportResult:
-    """Import a parsed annotation file (``format``: one of ``FORMATS``) into a Draft version; each image's
-    file is ``images_prefix`` + its file name (an ``s3://``, ``gs://``, ``azure://``, ``https://`` or local
-    prefix). A frame of the version with the same id is replaced."""
+    """Import an annotation file (``format``: one of ``FORMATS``; ``data``: a ``Bundle`` of what was uploaded,
+    or COCO's parsed JSON) into a Draft version; each image's file is ``images_prefix`` + its path (an
+    ``s3://``, ``gs://``, ``azure://``, ``https://`` or local prefix). A frame of the version with the same id
+    is replaced. Classes are kept in the version's metadata under the format's name."""
     if format not in FORMATS:
         raise InvalidInput.for_field("format", f"must be one of {', '.join(FORMATS)}")
     check_images_prefix(images_prefix)
-    imported = coco.coco_read(data, images_prefix=images_prefix, file=file)
+    imported = _read(format, data, images_prefix, file)
     with transaction.atomic():
         current = version_lock(version)
         version_refuse_if_published(current, "import annotations into it")
@@ -55,10 +67,10 @@ def annotations_import(version: DatasetVersion, *, format: str, data: Any, image
             failure = result.failures[0]
             image = imported.frames[failure.index]["id"] if 0 <= failure.index < len(imported.frames) else "?"
             more = f" (and {len(result.failures) - 1} more)" if len(result.failures) > 1 else ""
-            raise coco.FormatError(file, f"image {image!r}", f"{failure.field}: {failure.reason}{more}")
+            raise coco.FormatError(getattr(data, "name", file), f"image {image!r}",
+                                   f"{failure.field}: {failure.reason}{more}")
         metadata = dict(current.metadata or {})
-        kept = metadata.get(coco.FORMAT) if isinstance(metadata.get(coco.FORMAT), dict) else {}
-        metadata[coco.FORMAT] = {**kept, "categories": _merged_categories(kept.get("categories"),
-                                                                          imported.categories)}
+        kept = metadata.get(format) if isinstance(metadata.get(format), dict) else {}
+        metadata[format] = {**kept, "categories": _merged_categories(kept.get("categories"), imported.categories)}
         version_update(current, metadata=metadata)
     return ImportResult(len(imported.frames), imported.annotations, len(imported.categories))

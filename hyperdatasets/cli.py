@@ -220,21 +220,23 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--batch-size", type=int, default=10_000)
     sub.add_argument("--progress", action="store_true", help="show a progress bar")
 
-    sub = command("import", cmd_import, "import an annotation file (COCO) into a Draft version, all or nothing")
+    sub = command("import", cmd_import, "import annotations (a COCO file, a COCO or YOLO zip) into a Draft version, "
+                                        "all or nothing")
     dataset_args(sub)
     sub.add_argument("--version", help="version name (default: the current version)")
-    sub.add_argument("--format", default="coco", choices=["coco"])
-    sub.add_argument("--file", required=True, help="the annotation file (COCO: the instances JSON)")
+    sub.add_argument("--format", default="coco", choices=["coco", "yolo"])
+    sub.add_argument("--file", required=True, help="the instances JSON (COCO), or a zip archive (COCO, YOLO)")
     sub.add_argument("--images-prefix", required=True,
                      help="joined with each image's file name: its URI (s3://bucket/coco/val2017/, ...)")
     sub.add_argument("--progress", action="store_true", help="show a progress bar")
 
-    sub = command("export", cmd_export, "write a version's frames as JSON lines, or its annotations (--format coco)")
+    sub = command("export", cmd_export,
+                  "write a version's frames as JSON lines, or its annotations (--format coco|yolo)")
     dataset_args(sub)
     sub.add_argument("--version", help="version name (default: the current version)")
-    sub.add_argument("--format", default="jsonl", choices=["jsonl", "coco"])
+    sub.add_argument("--format", default="jsonl", choices=["jsonl", "coco", "yolo"])
     sub.add_argument("--output", default="-", help="jsonl: the file to write (default: standard output)")
-    sub.add_argument("--destination", help="coco: the folder to unpack the export into")
+    sub.add_argument("--destination", help="coco, yolo: the folder to unpack the export into")
     sub.add_argument("--progress", action="store_true", help="show a progress bar")
 
     sub = command("delete", cmd_delete, "delete a dataset")

@@ -500,9 +500,9 @@ class DatasetVersion:
 
     def import_annotations(self, path: str | Path, format: str = "coco", images_prefix: str | None = None,
                            show_progress: bool = False, wait: bool = True) -> AnnotationJob:
-        """Import an annotation file (COCO: the instances JSON) into this Draft version, all or nothing: each
-        image's source is ``images_prefix`` (``s3://bucket/coco/val2017/``, ...) + its file name. Waits for the
-        server's job (a tqdm bar with ``show_progress``) and raises the server's message when it fails."""
+        """Import annotations (COCO: the instances JSON or a zip; YOLO: a zip) into this Draft version, all or
+        nothing: each image's source is ``images_prefix`` (``s3://bucket/coco/val2017/``, ...) + its path. Waits
+        for the server's job (a tqdm bar with ``show_progress``) and raises the server's message when it fails."""
         if not images_prefix:
             raise ValueError("images_prefix: give the URI prefix the images' file names are joined to")
         local = Path(path)

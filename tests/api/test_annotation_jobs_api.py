@@ -64,7 +64,7 @@ def test_a_coco_file_is_imported_and_exported_by_a_worker(clients, people, datas
     assert archive.status_code == 200 and archive["Content-Type"] == "application/zip"
     assert archive["Content-Disposition"].startswith("attachment")
     with zipfile.ZipFile(io.BytesIO(b"".join(archive.streaming_content))) as unpacked:
-        (tmp_path / "instances.json").write_bytes(unpacked.read("annotations/instances.json"))
+        (tmp_path / "instances.json").write_bytes(unpacked.read("annotations/instances_default.json"))
     loaded = COCO(str(tmp_path / "instances.json"))
     assert len(loaded.getImgIds()) == 6 and len(loaded.getAnnIds()) == 18
     assert clients["outsider"].get(done["download_url"]).status_code == 404
@@ -120,3 +120,24 @@ def test_a_job_whose_worker_died_is_queued_again_and_finished(clients, dataset, 
         app.control.purge()  # the messages name jobs of this test's database
     finished = annotation_job_run(job_id, owner="live-worker")
     assert finished.status == "succeeded" and finished.runs == 2 and default_storage.exists(finished.file)
+
+
+def test_a_yolo_archive_is_imported_and_exported_by_a_worker(clients, dataset, start_worker):  # noqa: F811
+    from tests.formats.test_yolo import yolo_archive
+
+    start_worker()
+    writer = clients["write"]
+    head = version_head(dataset)
+    archive = io.BytesIO(yolo_archive())
+    archive.name = "dataset.zip"
+    queued = writer.post(f"/api/versions/{head.pk}/annotation-imports/",
+                         {"file": archive, "format": "yolo", "images_prefix": "s3://bucket/yolo/images/"},
+                         format="multipart")
+    job = _wait(writer, queued.json()["id"])
+    assert job["status"] == "succeeded" and (job["done"], job["annotations"]) == (3, 3), job
+    done = _wait(writer, writer.post(f"/api/versions/{head.pk}/annotation-exports/", {"format": "yolo"},
+                                     format="json").json()["id"])
+    with zipfile.ZipFile(io.BytesIO(b"".join(writer.get(done["download_url"]).streaming_content))) as unpacked:
+        names = set(unpacked.namelist())
+        assert {"data.yaml", "labels/train/a.txt", "labels/val/b.txt", "labels/train/c.txt"} <= names
+        assert unpacked.read("labels/val/b.txt") == b"1 0.25 0.75 0.5 0.5\n"

@@ -5,6 +5,7 @@ exported ground truth against itself gives AP = 1.0 for boxes and polygon segmen
 import json
 import math
 
+import orjson
 import pytest
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
@@ -55,6 +56,11 @@ def draft():
     return version_head(dataset_create(dataset_name="coco", dataset_project="formats"))
 
 
+def _export(version, format="coco"):
+    exported = annotations_export(version, format=format)
+    return orjson.loads(exported.files["annotations/instances_default.json"]), exported.report
+
+
 def _load(tmp_path, document: dict, name: str) -> COCO:
     path = tmp_path / name
     path.write_text(json.dumps(document))
@@ -83,7 +89,7 @@ def test_import_maps_images_and_annotations_to_frames(draft):
 
 def test_the_export_loads_in_pycocotools_and_evaluates_to_ap_one(draft, tmp_path):
     annotations_import(draft, format="coco", data=coco_file(), images_prefix=PREFIX)
-    exported, report = annotations_export(DatasetVersion.objects.get(pk=draft.pk), format="coco")
+    exported, report = _export(DatasetVersion.objects.get(pk=draft.pk), format="coco")
     assert report == {}
     ground_truth = _load(tmp_path, exported, "gt.json")
     assert len(ground_truth.getImgIds()) == 6 and len(ground_truth.getAnnIds()) == 18
@@ -105,10 +111,10 @@ def test_the_export_loads_in_pycocotools_and_evaluates_to_ap_one(draft, tmp_path
 def test_import_export_import_keeps_every_annotation(draft):
     original = coco_file()
     annotations_import(draft, format="coco", data=original, images_prefix=PREFIX)
-    first, _ = annotations_export(DatasetVersion.objects.get(pk=draft.pk), format="coco")
+    first, _ = _export(DatasetVersion.objects.get(pk=draft.pk), format="coco")
     again = version_head(dataset_create(dataset_name="coco-again", dataset_project="formats"))
     annotations_import(again, format="coco", data=first, images_prefix=PREFIX)
-    second, _ = annotations_export(DatasetVersion.objects.get(pk=again.pk), format="coco")
+    second, _ = _export(DatasetVersion.objects.get(pk=again.pk), format="coco")
     for exported in (first, second):
         got, sent = _by_id(exported), _by_id(original)
         assert sorted(got) == sorted(sent)
@@ -130,7 +136,7 @@ def test_what_coco_cannot_carry_is_counted(draft):
                                            {"label": ["ball"], "poly": [5, 5, 2, 1, 0], "meta": {"_type": "elp"}},
                                            {"label": ["car", "red"], "poly": [0, 0, 4, 0, 4, 4, 0, 4],
                                             "meta": {"_type": "b2d"}}]}]).failures == []
-    exported, report = annotations_export(draft, format="coco")
+    exported, report = _export(draft, format="coco")
     assert report == {"ellipses": 1, "frame labels": 1, "labels beyond a ROI's first": 1,
                       "sources beyond a frame's first": 1}
     assert [(a["bbox"], a["category_id"]) for a in exported["annotations"]] == [([0, 0, 4, 4], 1)]
@@ -170,3 +176,11 @@ def test_a_frame_the_rules_refuse_fails_the_whole_import(draft):
     with pytest.raises(StateConflict):
         annotations_import(DatasetVersion.objects.get(pk=draft.pk), format="coco", data=coco_file(),
                            images_prefix=PREFIX)
+
+
+def test_an_images_bad_field_is_named_by_its_json_path(draft):
+    data = coco_file()
+    data["images"][2]["width"] = "wide"
+    with pytest.raises(FormatError) as refused:
+        annotations_import(draft, format="coco", data=data, images_prefix=PREFIX)
+    assert refused.value.path == "$.images[2].width"

@@ -32,7 +32,7 @@ def test_import_and_export_annotations_with_the_sdk(api, start_worker, tmp_path)
     with pytest.warns(UserWarning, match="coco cannot carry: 1 frame labels"):
         folder = version.export_annotations(format="coco", destination=tmp_path / "out")
     assert version.last_export_report == {"frame labels": 1}
-    loaded = COCO(str(folder / "annotations" / "instances.json"))
+    loaded = COCO(str(folder / "annotations" / "instances_default.json"))
     assert len(loaded.getImgIds()) == 7 and len(loaded.getAnnIds()) == 18
 
     broken = tmp_path / "broken.json"
@@ -63,7 +63,7 @@ def test_import_and_export_annotations_with_the_cli(api, sdk_user, start_worker,
     exported = cli("export", "coco-cli", "--project", "formats", "--format", "coco", "--destination",
                    str(tmp_path / "out"))
     assert exported.returncode == 0, exported.stderr
-    assert COCO(str(tmp_path / "out" / "annotations" / "instances.json")).getImgIds() == [10, 11, 12]
+    assert COCO(str(tmp_path / "out" / "annotations" / "instances_default.json")).getImgIds() == [10, 11, 12]
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     refused = cli("import", "coco-cli", "--project", "formats", "--file", str(bad), "--images-prefix", PREFIX)
