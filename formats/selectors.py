@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from formats import coco, yolo
+from formats import coco, voc, yolo
 from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.models import DatasetVersion
 from hyperdatasets.selectors.frame_pages import frames_page
@@ -47,10 +47,10 @@ def annotations_export(version: DatasetVersion, *, format: str) -> Exported:
             files[f"annotations/instances_{subset}.json"] = orjson.dumps(document)
             files[f"images/{subset}/"] = b""
         return Exported(files, writer.report.as_dict(), len(writer.images), len(writer.annotations))
-    if format == yolo.FORMAT:
-        yolo_writer = yolo.YoloWriter(categories)
+    writers = {yolo.FORMAT: yolo.YoloWriter, voc.FORMAT: voc.VocWriter}
+    if format in writers:
+        writer = writers[format](categories)
         for frame in version_frames(version):
-            yolo_writer.add(frame)
-        return Exported(yolo_writer.finish(), yolo_writer.report.as_dict(), yolo_writer.images,
-                        yolo_writer.annotations)
-    raise InvalidInput.for_field("format", f"must be one of {coco.FORMAT}, {yolo.FORMAT}")
+            writer.add(frame)
+        return Exported(writer.finish(), writer.report.as_dict(), writer.images, writer.annotations)
+    raise InvalidInput.for_field("format", f"must be one of {coco.FORMAT}, {', '.join(writers)}")

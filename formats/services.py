@@ -8,14 +8,14 @@ from typing import Any
 
 from django.db import transaction
 
-from formats import coco, yolo
+from formats import coco, voc, yolo
 from formats.bundle import Bundle
 from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.models import DatasetVersion
 from hyperdatasets.services.frames import frames_upsert
 from hyperdatasets.services.versions import version_lock, version_refuse_if_published, version_update
 
-FORMATS = (coco.FORMAT, yolo.FORMAT)
+FORMATS = (coco.FORMAT, yolo.FORMAT, voc.FORMAT)
 
 
 @dataclass
@@ -40,10 +40,11 @@ def check_images_prefix(images_prefix: Any) -> str:
 
 
 def _read(format: str, data: Any, images_prefix: str, file: str) -> coco.Imported:
-    if format == yolo.FORMAT:
+    if format in (yolo.FORMAT, voc.FORMAT):
         if not isinstance(data, Bundle):
-            raise InvalidInput.for_field("file", "YOLO comes as a zip archive")
-        return yolo.yolo_read(data, images_prefix=images_prefix)
+            raise InvalidInput.for_field("file", f"{format} comes as a zip archive")
+        reader = yolo.yolo_read if format == yolo.FORMAT else voc.voc_read
+        return reader(data, images_prefix=images_prefix)
     if isinstance(data, Bundle):
         return coco.coco_read_bundle(data, images_prefix=images_prefix)
     return coco.coco_read(data, images_prefix=images_prefix, file=file)

@@ -1,0 +1,182 @@
+"""Pascal VOC detection, both ways (docs/formats.md has the mapping).
+
+An archive holds ``Annotations/<name>.xml`` (one per image: ``filename``, ``size``, and each ``object``'s
+``name``, ``bndbox`` and flags), and optionally ``ImageSets/Main/<subset>.txt`` (the image names of each
+subset). XML is parsed with ``defusedxml`` (no entities, no external references).
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+from typing import Any
+from xml.etree.ElementTree import Element, SubElement, tostring
+
+from defusedxml import ElementTree
+from defusedxml.common import DefusedXmlException
+
+from formats.bundle import Bundle
+from formats.coco import FormatError, Imported, Report
+from hyperdatasets.upload_paths import safe_part
+
+FORMAT = "voc"
+FLAGS = ("truncated", "difficult", "occluded")
+
+
+def _text(node, tag: str) -> str | None:
+    found = node.find(tag)
+    return found.text.strip() if found is not None and found.text is not None else None
+
+
+def _number(where: str, node, tag: str) -> float:
+    raw = _text(node, tag)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise FormatError(where, tag, "must be a number") from None
+    if not math.isfinite(value):
+        raise FormatError(where, tag, "must be a finite number")
+    return value
+
+
+def _subsets(bundle: Bundle) -> dict[str, str]:
+    subset_of: dict[str, str] = {}
+    for member in bundle.names():
+        if member.startswith("ImageSets/Main/") and member.endswith(".txt") and member.count("/") == 2:
+            subset = posixpath.basename(member)[:-len(".txt")]
+            if "_" in subset:  # per-class lists (cat_train.txt) say nothing more
+                continue
+            for line in bundle.read(member).decode("utf-8", "replace").splitlines():
+                if line.split():
+                    subset_of.setdefault(line.split()[0], subset)
+    return subset_of
+
+
+def voc_read(bundle: Bundle, *, images_prefix: str) -> Imported:
+    if not bundle.is_archive:
+        raise FormatError(bundle.name, "archive", "Pascal VOC comes as a zip archive with Annotations/*.xml")
+    subset_of = _subsets(bundle)
+    frames, labels, count = [], {}, 0
+    members = [m for m in bundle.names() if m.startswith("Annotations/") and m.endswith(".xml")]
+    if not members:
+        raise FormatError(bundle.name, "archive", "holds no Annotations/*.xml")
+    for member in members:
+        where = bundle.where(member)
+        try:
+            root = ElementTree.fromstring(bundle.read(member))
+        except (ElementTree.ParseError, DefusedXmlException) as exc:
+            raise FormatError(where, "xml", f"is not readable XML ({exc})") from None
+        if root.tag != "annotation":
+            raise FormatError(where, root.tag, "the root element must be <annotation>")
+        stem = member[len("Annotations/"):-len(".xml")]
+        name = _text(root, "filename") or f"{stem}.jpg"
+        source: dict[str, Any] = {"id": "default", "uri": images_prefix + name}
+        size = root.find("size")
+        if size is not None:
+            for key in ("width", "height"):
+                if _text(size, key) is not None:
+                    value = _number(where, size, key)
+                    if value < 0 or value != int(value):
+                        raise FormatError(where, f"size/{key}", "must be a whole number of pixels")
+                    source[key] = int(value)
+        voc: dict[str, Any] = {"name": stem}
+        if stem in subset_of:
+            voc["subset"] = subset_of[stem]
+        rois = []
+        for index, obj in enumerate(root.findall("object")):
+            path = f"object[{index}]"
+            label = _text(obj, "name")
+            if not label:
+                raise FormatError(where, f"{path}/name", "is required")
+            box = obj.find("bndbox")
+            if box is None:
+                raise FormatError(where, f"{path}/bndbox", "is required")
+            x0, y0, x1, y1 = (_number(where, box, key) for key in ("xmin", "ymin", "xmax", "ymax"))
+            if x1 < x0 or y1 < y0:
+                raise FormatError(where, f"{path}/bndbox", "xmax and ymax must not be below xmin and ymin")
+            meta: dict[str, Any] = {}
+            for flag in FLAGS:
+                raw = _text(obj, flag)
+                if raw is not None:
+                    if raw not in ("0", "1"):
+                        raise FormatError(where, f"{path}/{flag}", "must be 0 or 1")
+                    meta[flag] = raw == "1"
+            if _text(obj, "pose"):
+                meta["pose"] = _text(obj, "pose")
+            rois.append({"label": [label], "poly": [x0, y0, x1, y0, x1, y1, x0, y1], "sources": ["default"],
+                         "meta": {"_type": "b2d", "voc": meta}})
+            labels.setdefault(label, len(labels))
+            count += 1
+        frames.append({"id": name, "sources": [source], "rois": rois, "meta": {"voc": voc}})
+    categories = [{"id": index, "name": label} for label, index in labels.items()]
+    return Imported(frames, categories, count)
+
+
+def _value(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else f"{number:.6f}".rstrip("0").rstrip(".")
+
+
+class VocWriter:
+    def __init__(self, kept: list[dict[str, Any]] | None = None) -> None:
+        self.labels: list[str] = [c["name"] for c in kept or [] if isinstance(c, dict) and isinstance(c.get("name"),
+                                                                                                     str)]
+        self.files: dict[str, bytes] = {}
+        self.subsets: dict[str, list[str]] = {}
+        self.report = Report()
+        self.images = self.annotations = 0
+
+    def add(self, frame: dict[str, Any]) -> None:
+        sources = frame.get("sources") or []
+        if not sources:
+            self.report.skipped["frames without sources"] += 1
+            return
+        if len(sources) > 1:
+            self.report.skipped["sources beyond a frame's first"] += len(sources) - 1
+        meta = frame.get("meta") if isinstance(frame.get("meta"), dict) else {}
+        voc = meta.get("voc") if isinstance(meta.get("voc"), dict) else {}
+        stem = safe_part(voc.get("name") if isinstance(voc.get("name"), str) else posixpath.splitext(frame["id"])[0])
+        root = Element("annotation")
+        SubElement(root, "folder").text = "JPEGImages"
+        SubElement(root, "filename").text = frame["id"]
+        size = SubElement(root, "size")
+        for key in ("width", "height"):
+            SubElement(size, key).text = str(sources[0].get(key) or 0)
+        SubElement(size, "depth").text = "3"
+        SubElement(root, "segmented").text = "0"
+        for roi in frame.get("rois") or []:
+            shape = (roi.get("meta") or {}).get("_type")
+            labels = roi.get("label") or []
+            poly = roi.get("poly") or []
+            if shape != "b2d" or not poly:
+                kinds = {"p2d": "polygons", "elp": "ellipses", "k2d": "keypoints", "mask": "mask ROIs"}
+                self.report.skipped[kinds.get(shape, "frame labels" if not poly else "3D shapes")] += 1
+                continue
+            if not labels:
+                self.report.skipped["ROIs without a label"] += 1
+                continue
+            if len(labels) > 1:
+                self.report.skipped["labels beyond a ROI's first"] += len(labels) - 1
+            if labels[0] not in self.labels:
+                self.labels.append(labels[0])
+            obj = SubElement(root, "object")
+            SubElement(obj, "name").text = labels[0]
+            flags = (roi.get("meta") or {}).get("voc") if isinstance((roi.get("meta") or {}).get("voc"), dict) else {}
+            SubElement(obj, "pose").text = str(flags.get("pose") or "Unspecified")
+            for flag in FLAGS:
+                if flag in flags or flag != "occluded":  # VOC's own two always; occluded when it was given
+                    SubElement(obj, flag).text = "1" if flags.get(flag) else "0"
+            box = SubElement(obj, "bndbox")
+            xs, ys = poly[0::2], poly[1::2]
+            for key, value in (("xmin", min(xs)), ("ymin", min(ys)), ("xmax", max(xs)), ("ymax", max(ys))):
+                SubElement(box, key).text = _value(value)
+            self.annotations += 1
+        self.files[f"Annotations/{stem}.xml"] = tostring(root, encoding="utf-8")
+        self.subsets.setdefault(voc.get("subset") if isinstance(voc.get("subset"), str) else "default", []).append(stem)
+        self.images += 1
+
+    def finish(self) -> dict[str, bytes]:
+        files = {"JPEGImages/": b"", **self.files}
+        for subset, stems in sorted(self.subsets.items()):
+            files[f"ImageSets/Main/{safe_part(subset)}.txt"] = ("\n".join(stems) + "\n").encode()
+        files["labelmap.txt"] = "".join(f"{label}:::\n" for label in ["background", *self.labels]).encode()
+        return files
