@@ -8,14 +8,14 @@ from typing import Any
 
 from django.db import transaction
 
-from formats import coco, voc, yolo
+from formats import coco, cvat, voc, yolo
 from formats.bundle import Bundle
 from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.models import DatasetVersion
 from hyperdatasets.services.frames import frames_upsert
 from hyperdatasets.services.versions import version_lock, version_refuse_if_published, version_update
 
-FORMATS = (coco.FORMAT, yolo.FORMAT, voc.FORMAT)
+FORMATS = (coco.FORMAT, yolo.FORMAT, voc.FORMAT, cvat.FORMAT)
 
 
 @dataclass
@@ -45,6 +45,10 @@ def _read(format: str, data: Any, images_prefix: str, file: str) -> coco.Importe
             raise InvalidInput.for_field("file", f"{format} comes as a zip archive")
         reader = yolo.yolo_read if format == yolo.FORMAT else voc.voc_read
         return reader(data, images_prefix=images_prefix)
+    if format == cvat.FORMAT:
+        if not isinstance(data, Bundle):
+            raise InvalidInput.for_field("file", "CVAT comes as its annotations.xml, or a zip holding it")
+        return cvat.cvat_read(data, images_prefix=images_prefix)
     if isinstance(data, Bundle):
         return coco.coco_read_bundle(data, images_prefix=images_prefix)
     return coco.coco_read(data, images_prefix=images_prefix, file=file)
