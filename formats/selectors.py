@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from formats import coco, cvat, voc, yolo
+from formats import coco, cvat, datumaro_json, voc, yolo
 from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.models import DatasetVersion
 from hyperdatasets.selectors.frame_pages import frames_page
@@ -47,7 +47,8 @@ def annotations_export(version: DatasetVersion, *, format: str) -> Exported:
             files[f"annotations/instances_{subset}.json"] = orjson.dumps(document)
             files[f"images/{subset}/"] = b""
         return Exported(files, writer.report.as_dict(), len(writer.images), len(writer.annotations))
-    writers = {yolo.FORMAT: yolo.YoloWriter, voc.FORMAT: voc.VocWriter, cvat.FORMAT: cvat.CvatWriter}
+    writers = {yolo.FORMAT: yolo.YoloWriter, voc.FORMAT: voc.VocWriter, cvat.FORMAT: cvat.CvatWriter,
+               datumaro_json.FORMAT: datumaro_json.DatumaroWriter}
     if format in writers:
         writer = writers[format](categories)
         for frame in version_frames(version):

@@ -8,14 +8,15 @@ from typing import Any
 
 from django.db import transaction
 
-from formats import coco, cvat, voc, yolo
+from formats import coco, cvat, datumaro_json, voc, yolo
 from formats.bundle import Bundle
 from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.models import DatasetVersion
 from hyperdatasets.services.frames import frames_upsert
 from hyperdatasets.services.versions import version_lock, version_refuse_if_published, version_update
 
-FORMATS = (coco.FORMAT, yolo.FORMAT, voc.FORMAT, cvat.FORMAT)
+IMPORT_BATCH = 10_000  # frames per write; the import is one transaction whatever its size
+FORMATS = (coco.FORMAT, yolo.FORMAT, voc.FORMAT, cvat.FORMAT, datumaro_json.FORMAT)
 
 
 @dataclass
@@ -45,10 +46,11 @@ def _read(format: str, data: Any, images_prefix: str, file: str) -> coco.Importe
             raise InvalidInput.for_field("file", f"{format} comes as a zip archive")
         reader = yolo.yolo_read if format == yolo.FORMAT else voc.voc_read
         return reader(data, images_prefix=images_prefix)
-    if format == cvat.FORMAT:
+    if format in (cvat.FORMAT, datumaro_json.FORMAT):
         if not isinstance(data, Bundle):
-            raise InvalidInput.for_field("file", "CVAT comes as its annotations.xml, or a zip holding it")
-        return cvat.cvat_read(data, images_prefix=images_prefix)
+            raise InvalidInput.for_field("file", f"{format} comes as its file, or a zip holding it")
+        reader = cvat.cvat_read if format == cvat.FORMAT else datumaro_json.datumaro_read
+        return reader(data, images_prefix=images_prefix)
     if isinstance(data, Bundle):
         return coco.coco_read_bundle(data, images_prefix=images_prefix)
     return coco.coco_read(data, images_prefix=images_prefix, file=file)
@@ -67,13 +69,15 @@ def annotations_import(version: DatasetVersion, *, format: str, data: Any, image
     with transaction.atomic():
         current = version_lock(version)
         version_refuse_if_published(current, "import annotations into it")
-        result = frames_upsert(current, imported.frames)
-        if result.failures:
-            failure = result.failures[0]
-            image = imported.frames[failure.index]["id"] if 0 <= failure.index < len(imported.frames) else "?"
-            more = f" (and {len(result.failures) - 1} more)" if len(result.failures) > 1 else ""
-            raise coco.FormatError(getattr(data, "name", file), f"image {image!r}",
-                                   f"{failure.field}: {failure.reason}{more}")
+        for offset in range(0, len(imported.frames), IMPORT_BATCH):  # all in this one transaction
+            batch = imported.frames[offset:offset + IMPORT_BATCH]
+            failures = frames_upsert(current, batch).failures
+            if failures:
+                failure = failures[0]
+                image = batch[failure.index]["id"] if 0 <= failure.index < len(batch) else "?"
+                more = f" (and {len(failures) - 1} more in this batch)" if len(failures) > 1 else ""
+                raise coco.FormatError(getattr(data, "name", file), f"image {image!r}",
+                                       f"{failure.field}: {failure.reason}{more}")
         metadata = dict(current.metadata or {})
         kept = metadata.get(format) if isinstance(metadata.get(format), dict) else {}
         metadata[format] = {**kept, "categories": _merged_categories(kept.get("categories"), imported.categories)}

@@ -224,7 +224,7 @@ def _parser() -> argparse.ArgumentParser:
                                         "all or nothing")
     dataset_args(sub)
     sub.add_argument("--version", help="version name (default: the current version)")
-    sub.add_argument("--format", default="coco", choices=["coco", "yolo", "voc", "cvat"])
+    sub.add_argument("--format", default="coco", choices=["coco", "yolo", "voc", "cvat", "datumaro"])
     sub.add_argument("--file", required=True, help="the instances JSON (COCO), or a zip archive (COCO, YOLO)")
     sub.add_argument("--images-prefix", required=True,
                      help="joined with each image's file name: its URI (s3://bucket/coco/val2017/, ...)")
@@ -234,7 +234,7 @@ def _parser() -> argparse.ArgumentParser:
                   "write a version's frames as JSON lines, or its annotations (--format coco|yolo)")
     dataset_args(sub)
     sub.add_argument("--version", help="version name (default: the current version)")
-    sub.add_argument("--format", default="jsonl", choices=["jsonl", "coco", "yolo", "voc", "cvat"])
+    sub.add_argument("--format", default="jsonl", choices=["jsonl", "coco", "yolo", "voc", "cvat", "datumaro"])
     sub.add_argument("--output", default="-", help="jsonl: the file to write (default: standard output)")
     sub.add_argument("--destination", help="coco, yolo: the folder to unpack the export into")
     sub.add_argument("--progress", action="store_true", help="show a progress bar")
