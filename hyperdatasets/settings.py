@@ -310,7 +310,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "VersionStatusEnum": "hyperdatasets.models.versions.VersionStatus",
         "DataviewStatusEnum": ["draft", "published"],
-        "ExportStatusEnum": "dataviews.models.ExportStatus",
+        # Lists of values: the schema's enums are hashed as (value, value) pairs, so a TextChoices' labels
+        # would not match them.
+        "RunStatusEnum": ["queued", "running", "succeeded", "failed"],  # dataview exports, annotation jobs
+        "ExportFormatEnum": ["json", "jsonl"],
+        "AnnotationFormatEnum": ["coco", "yolo", "voc", "cvat", "datumaro"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
