@@ -101,6 +101,24 @@ class _Reader:
         return [self.number(v, f"{path}[{i}]") for i, v in enumerate(values)]
 
 
+PENDING_MASK = "_coco_rle"  # a mask ROI's RLE, until the import renders it into a mask image (formats.masks)
+
+
+def _rle(read: _Reader, value: dict, path: str) -> dict:
+    """An RLE segmentation, checked: ``size`` [height, width] and ``counts``, a list of run lengths that
+    add up to height x width, or COCO's compressed string."""
+    size = value.get("size")
+    if not (isinstance(size, list) and len(size) == 2 and all(type(v) is int and 0 < v <= 100_000 for v in size)):
+        raise read.fail(f"{path}.size", "must be [height, width], positive whole pixels")
+    counts = value.get("counts")
+    if isinstance(counts, list):
+        if not all(type(v) is int and v >= 0 for v in counts) or sum(counts) != size[0] * size[1]:
+            raise read.fail(f"{path}.counts", f"run lengths must be whole numbers adding up to {size[0] * size[1]}")
+    elif not isinstance(counts, str) or not counts or not counts.isascii():
+        raise read.fail(f"{path}.counts", "must be a list of run lengths or COCO's compressed string")
+    return {"size": size, "counts": counts}
+
+
 def _box(x: float, y: float, w: float, h: float) -> list[float]:
     return [x, y, x + w, y, x + w, y + h, x, y + h]
 
@@ -180,9 +198,10 @@ def coco_read(data: Any, *, images_prefix: str, file: str = "annotations.json", 
                 raise read.fail(f"{path}.bbox", "must be [x, y, width, height] with width and height >= 0")
             rois.append(("b2d", _box(x, y, w, h), {}))
         segmentation = ann.get("segmentation")
+        rle = None
         if isinstance(segmentation, dict):
-            raise read.fail(f"{path}.segmentation", "RLE masks are not imported yet; give polygons")
-        if segmentation:
+            rle = _rle(read, segmentation, f"{path}.segmentation")
+        elif segmentation:
             parts = [read.numbers(part, f"{path}.segmentation[{k}]", 2, 6)
                      for k, part in enumerate(read.items(segmentation, f"{path}.segmentation"))]
             poly: list[float] = []
@@ -196,11 +215,16 @@ def coco_read(data: Any, *, images_prefix: str, file: str = "annotations.json", 
             if any(v not in (0, 1, 2) for v in triples[2::3]):
                 raise read.fail(f"{path}.keypoints", "every third number (visibility) must be 0, 1 or 2")
             rois.append(("k2d", points, {"visibility": visibility}))
+        if rle is not None:
+            rois.append(("mask", [], {}))
         if not rois:
             raise read.fail(path, "has no bbox, segmentation or keypoints")
         for shape, poly, extra in rois:
-            frames[image_id]["rois"].append({**base, "poly": poly, "sources": ["default"], "meta": {
-                "_type": shape, "_id": f"{ID_PREFIX}{ann_id}", "coco": {**coco, **extra}}})
+            roi = {**base, "poly": poly, "sources": ["default"], "meta": {
+                "_type": shape, "_id": f"{ID_PREFIX}{ann_id}", "coco": {**coco, **extra}}}
+            if shape == "mask":
+                roi[PENDING_MASK] = {"rle": rle, "category": category_id, "path": f"{path}.segmentation"}
+            frames[image_id]["rois"].append(roi)
         count += 1
     return Imported(list(frames.values()), sorted(categories.values(), key=lambda c: c["id"]), count)
 
@@ -272,7 +296,10 @@ def _polygon_area(part: list[float]) -> float:
 class CocoWriter:
     """Builds a COCO file frame by frame; categories from the version's kept ones, then new labels."""
 
-    def __init__(self, kept_categories: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, kept_categories: list[dict[str, Any]] | None = None, mask_rle=None) -> None:
+        """``mask_rle(uri, value)``: the RLE of a mask image's pixels of ``value``, or None when it cannot be
+        read (mask ROIs are then counted as not carried)."""
+        self.mask_rle = mask_rle
         self.categories: dict[str, dict[str, Any]] = {}
         for category in kept_categories or []:
             if isinstance(category, dict) and isinstance(category.get("name"), str) \
@@ -316,10 +343,19 @@ class CocoWriter:
             meta = roi.get("meta") or {}
             shape = meta.get("_type")
             labels = roi.get("label") or []
-            if shape in ("elp", "p3d", "k3d", "b3d", "mask"):
-                self.report.skipped[{"elp": "ellipses", "mask": "mask ROIs"}.get(shape, "3D shapes")] += 1
+            if shape == "mask":
+                mask = roi.get("mask") if isinstance(roi.get("mask"), dict) else {}
+                uri = next((m.get("uri") for m in source.get("masks") or [] if m.get("id") == mask.get("id")), None)
+                rle = self.mask_rle(uri, mask.get("value")) if self.mask_rle and uri and labels else None
+                if rle is None:
+                    self.report.skipped["mask ROIs whose image cannot be read" if labels else
+                                        "ROIs without a label"] += 1
+                    continue
+                roi = {**roi, "_rle": rle}
+            elif shape in ("elp", "p3d", "k3d", "b3d"):
+                self.report.skipped["ellipses" if shape == "elp" else "3D shapes"] += 1
                 continue
-            if not roi.get("poly"):
+            elif not roi.get("poly"):
                 self.report.skipped["frame labels" if labels else "ROIs without a shape"] += 1
                 continue
             if not labels:
@@ -343,6 +379,8 @@ class CocoWriter:
             shape = meta.get("_type") or ("b2d" if len(roi["poly"]) == 8 else "p2d")
             if shape == "b2d" and box is None:
                 box = _bounds(roi["poly"])
+            elif shape == "mask" and segmentation is None:
+                segmentation = roi["_rle"]
             elif shape == "p2d" and segmentation is None:
                 segmentation = [part for part in _parts(roi["poly"]) if part]
             elif shape == "k2d" and keypoints is None:
@@ -357,7 +395,13 @@ class CocoWriter:
                 self.report.skipped["shapes beyond one of each kind per annotation"] += 1
             if roi.get("confidence") is not None and roi["confidence"] != 1.0:
                 ann["score"] = roi["confidence"]
-        if segmentation is not None:
+        if isinstance(segmentation, dict):  # RLE
+            from pycocotools import mask as coco_mask
+
+            ann["segmentation"] = segmentation
+            if box is None:
+                box = [float(v) for v in coco_mask.toBbox({**segmentation, "counts": segmentation["counts"].encode()})]
+        elif segmentation is not None:
             ann["segmentation"] = segmentation
             if box is None:
                 box = _bounds([v for part in segmentation for v in part])
@@ -371,6 +415,10 @@ class CocoWriter:
             ann["iscrowd"] = coco["iscrowd"]
         if type(coco.get("area")) in (int, float):
             ann["area"] = coco["area"]
+        elif isinstance(segmentation, dict):
+            from pycocotools import mask as coco_mask
+
+            ann["area"] = float(coco_mask.area({**segmentation, "counts": segmentation["counts"].encode()}))
         elif segmentation:
             ann["area"] = sum(_polygon_area(part) for part in segmentation)
         else:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from formats import coco, cvat, datumaro_json, voc, yolo
+from formats import coco, cvat, datumaro_json, masks, voc, yolo
 from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.models import DatasetVersion
 from hyperdatasets.selectors.frame_pages import frames_page
@@ -37,7 +37,7 @@ def annotations_export(version: DatasetVersion, *, format: str) -> Exported:
     kept = (version.metadata or {}).get(format)
     categories = kept.get("categories") if isinstance(kept, dict) else None
     if format == coco.FORMAT:
-        writer = coco.CocoWriter(categories)
+        writer = coco.CocoWriter(categories, mask_rle=masks.mask_rle_reader(version.dataset_id))
         for frame in version_frames(version):
             writer.add(frame)
         # COCO's layout as Datumaro and CVAT read it: instances_<subset>.json beside images/<subset>/ (the

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.db import transaction
 
-from formats import coco, cvat, datumaro_json, voc, yolo
+from annotations.mask_labels import ALL_SOURCES_KEY, MASK_LABELS_KEY, mask_labels_from_pairs
+from formats import coco, cvat, datumaro_json, masks, voc, yolo
 from formats.bundle import Bundle
 from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.models import DatasetVersion
@@ -32,6 +33,16 @@ def _merged_categories(kept: Any, new: list[dict[str, Any]]) -> list[dict[str, A
     for category in new:
         by_id[category["id"]] = category
     return sorted(by_id.values(), key=lambda c: c["id"])
+
+
+def _merged_mask_labels(kept: Any, used: list[tuple[int, str]]) -> dict[str, Any]:
+    """The version's mask-label mapping with each imported mask value (a category's colour) mapped to its
+    label; values already mapped keep their labels."""
+    pairs = [(e["value"], e["labels"]) for e in (kept or {}).get(ALL_SOURCES_KEY, []) if isinstance(e, dict)]
+    known = {tuple(value) for value, _labels in pairs}
+    pairs += [(masks.category_value(category), [label]) for category, label in used
+              if tuple(masks.category_value(category)) not in known]
+    return mask_labels_from_pairs(pairs)
 
 
 def check_images_prefix(images_prefix: Any) -> str:
@@ -69,6 +80,7 @@ def annotations_import(version: DatasetVersion, *, format: str, data: Any, image
     with transaction.atomic():
         current = version_lock(version)
         version_refuse_if_published(current, "import annotations into it")
+        mask_values = masks.render_pending(current.dataset, imported.frames, getattr(data, "name", file))
         for offset in range(0, len(imported.frames), IMPORT_BATCH):  # all in this one transaction
             batch = imported.frames[offset:offset + IMPORT_BATCH]
             failures = frames_upsert(current, batch).failures
@@ -81,5 +93,7 @@ def annotations_import(version: DatasetVersion, *, format: str, data: Any, image
         metadata = dict(current.metadata or {})
         kept = metadata.get(format) if isinstance(metadata.get(format), dict) else {}
         metadata[format] = {**kept, "categories": _merged_categories(kept.get("categories"), imported.categories)}
+        if mask_values:
+            metadata[MASK_LABELS_KEY] = _merged_mask_labels(metadata.get(MASK_LABELS_KEY), mask_values)
         version_update(current, metadata=metadata)
     return ImportResult(len(imported.frames), imported.annotations, len(imported.categories))

@@ -82,6 +82,17 @@ def _own_upload_prefix(dataset_id) -> str:
     return provider_for_storage(storage).uri_for(storage, f"datasets/{dataset_id}/_")[:-1]
 
 
+def own_upload_name(dataset_id, uri: str) -> str | None:
+    """The media storage name of one of the dataset's own uploads, from its URI; None for any other URI."""
+    prefix = _own_upload_prefix(dataset_id)
+    if not isinstance(uri, str) or not uri.startswith(prefix):
+        return None
+    rest = uri[len(prefix):]
+    if not rest or rest.startswith("/") or ".." in rest.split("/"):
+        return None
+    return f"datasets/{dataset_id}/{rest}"
+
+
 def _local_file(uri: str, roots: list[Path]) -> Path | None:
     if not uri.startswith("file://"):
         return None

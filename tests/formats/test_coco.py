@@ -5,6 +5,7 @@ exported ground truth against itself gives AP = 1.0 for boxes and polygon segmen
 import json
 import math
 
+import numpy as np
 import orjson
 import pytest
 from pycocotools.coco import COCO
@@ -149,7 +150,7 @@ def test_what_coco_cannot_carry_is_counted(draft):
     (lambda d: d["annotations"][0].update(bbox=[1, 2, 3]), "$.annotations[0].bbox"),
     (lambda d: d["annotations"][1].update(segmentation=[[1, 2, 3, 4]]), "$.annotations[1].segmentation[0]"),
     (lambda d: d["annotations"][1].update(segmentation={"counts": [1], "size": [2, 2]}),
-     "$.annotations[1].segmentation"),
+     "$.annotations[1].segmentation.counts"),
     (lambda d: d["images"][1].update(id=10), "$.images[1].id"),
     (lambda d: d["images"][1].update(file_name=d["images"][0]["file_name"]), "$.images[1].file_name"),
     (lambda d: d["categories"][0].pop("name"), "$.categories[0].name"),
@@ -184,3 +185,96 @@ def test_an_images_bad_field_is_named_by_its_json_path(draft):
     with pytest.raises(FormatError) as refused:
         annotations_import(draft, format="coco", data=data, images_prefix=PREFIX)
     assert refused.value.path == "$.images[2].width"
+
+
+def _rle_file() -> tuple[dict, dict]:
+    """Two images: a crowd region as an uncompressed RLE, and an instance as COCO's compressed RLE (with its
+    box); the binary masks they encode, by annotation id."""
+    from pycocotools import mask as coco_mask
+
+    crowd = np.zeros((48, 64), np.uint8)
+    crowd[10:30, 5:50] = 1
+    crowd[35:40, 0:64] = 1
+    instance = np.zeros((48, 64), np.uint8)
+    instance[2:20, 30:44] = 1
+    instance[20:25, 38:40] = 1
+    runs, previous, run = [], 0, 0
+    for pixel in crowd.flatten(order="F"):
+        if pixel != previous:
+            runs.append(run)
+            previous, run = pixel, 0
+        run += 1
+    runs.append(run)
+    compressed = coco_mask.encode(np.asfortranarray(instance))
+    data = {"images": [{"id": 1, "file_name": "crowd.jpg", "width": 64, "height": 48},
+                       {"id": 2, "file_name": "one.jpg", "width": 64, "height": 48}],
+            "categories": [{"id": 1, "name": "person"}, {"id": 300, "name": "car"}],
+            "annotations": [
+                {"id": 7, "image_id": 1, "category_id": 1, "iscrowd": 1, "area": float(crowd.sum()),
+                 "bbox": [0, 10, 64, 30], "segmentation": {"size": [48, 64], "counts": runs}},
+                {"id": 8, "image_id": 2, "category_id": 300, "iscrowd": 0, "area": float(instance.sum()),
+                 "bbox": [30, 2, 14, 23], "segmentation": {"size": [48, 64],
+                                                           "counts": compressed["counts"].decode()}}]}
+    return data, {7: crowd, 8: instance}
+
+
+def test_rle_masks_are_stored_as_mask_images_and_exported_pixel_exact(draft, tmp_path):
+    from pycocotools import mask as coco_mask
+
+    from annotations.mask_labels import MASK_LABELS_KEY
+
+    data, binaries = _rle_file()
+    annotations_import(draft, format="coco", data=data, images_prefix=PREFIX)
+    version = DatasetVersion.objects.get(pk=draft.pk)
+    frame = frames_get(version, ["crowd.jpg"])["crowd.jpg"]
+    mask_roi = next(roi for roi in frame["rois"] if roi["meta"]["_type"] == "mask")
+    assert mask_roi["mask"] == {"id": "coco-7", "value": [1, 0, 0]} and mask_roi["label"] == ["person"]
+    stored = frame["sources"][0]["masks"][0]
+    assert stored["id"] == "coco-7" and stored["uri"].startswith("file://")
+    assert version.metadata[MASK_LABELS_KEY]["_all_"] == [{"value": [1, 0, 0], "labels": ["person"]},
+                                                          {"value": [44, 1, 0], "labels": ["car"]}]
+
+    exported, report = _export(version)
+    assert report == {}
+    by_id = _by_id(exported)
+    for ann_id, binary in binaries.items():
+        segmentation = by_id[ann_id]["segmentation"]
+        decoded = coco_mask.decode({"size": segmentation["size"], "counts": segmentation["counts"].encode()})
+        assert np.array_equal(decoded, binary), ann_id  # pixel-exact
+        assert by_id[ann_id]["iscrowd"] == data["annotations"][ann_id - 7]["iscrowd"]
+        assert by_id[ann_id]["bbox"] == data["annotations"][ann_id - 7]["bbox"]
+    again = version_head(dataset_create(dataset_name="rle-again", dataset_project="formats"))
+    annotations_import(again, format="coco", data=exported, images_prefix=PREFIX)
+    second = _by_id(_export(DatasetVersion.objects.get(pk=again.pk))[0])
+    for ann_id, binary in binaries.items():
+        segmentation = second[ann_id]["segmentation"]
+        decoded = coco_mask.decode({"size": segmentation["size"], "counts": segmentation["counts"].encode()})
+        assert np.array_equal(decoded, binary) and second[ann_id]["area"] == by_id[ann_id]["area"]
+    gt = _load(tmp_path, exported, "rle.json")
+    results = [{**a, "score": 1.0} for a in exported["annotations"] if not a["iscrowd"]]
+    evaluation = COCOeval(gt, gt.loadRes(results), "segm")
+    evaluation.evaluate()
+    evaluation.accumulate()
+    evaluation.summarize()
+    assert evaluation.stats[0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("segmentation, path", [
+    ({"size": [48], "counts": [1]}, "$.annotations[0].segmentation.size"),
+    ({"size": [2, 2], "counts": [1, 1]}, "$.annotations[0].segmentation.counts"),
+    ({"size": [2, 2], "counts": ""}, "$.annotations[0].segmentation.counts"),
+])
+def test_a_bad_rle_is_refused_with_its_json_path(draft, segmentation, path):
+    data, _ = _rle_file()
+    data["annotations"][0]["segmentation"] = segmentation
+    with pytest.raises(FormatError) as refused:
+        annotations_import(draft, format="coco", data=data, images_prefix=PREFIX)
+    assert refused.value.path == path
+
+
+def test_an_rle_of_another_size_than_its_image_is_refused(draft):
+    data, _ = _rle_file()
+    data["images"][0]["width"] = 65
+    with pytest.raises(FormatError, match="is 48x64 but the image is 48x65"):
+        annotations_import(draft, format="coco", data=data, images_prefix=PREFIX)
+    assert frames_get(draft, ["crowd.jpg", "one.jpg"]) == {}

@@ -1,0 +1,114 @@
+"""Pixel masks of imported and exported annotations.
+
+Import: a COCO RLE segmentation becomes a mask image (PNG) stored with the dataset's uploads
+(``hyperdatasets.services.uploads``, content-addressed under ``datasets/<id>/masks/``), listed in the frame's
+source ``masks`` and referred to by the ROI's ``mask`` (its id and value). The value is the category's colour
+(``category_value``: its id in base 256, never black), and the version's mask-label mapping maps each value to
+its label. Export reads the mask image back (the dataset's own uploads; other stores are counted as not
+readable) and encodes the pixels of the ROI's value as COCO RLE (pycocotools).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+from django.core.files.storage import default_storage
+from PIL import Image, UnidentifiedImageError
+from pycocotools import mask as coco_mask
+
+from formats.coco import PENDING_MASK, FormatError
+from hyperdatasets.models import Dataset
+from hyperdatasets.services.uploads import upload_store
+from hyperdatasets.storage.serving import own_upload_name
+
+MAX_MASKS_PER_SOURCE = 64
+
+
+def category_value(category_id: int) -> list[int]:
+    return [category_id & 255, (category_id >> 8) & 255, (category_id >> 16) & 255]
+
+
+def rle_binary(rle: dict[str, Any]) -> np.ndarray:
+    height, width = rle["size"]
+    encoded = coco_mask.frPyObjects(rle, height, width) if isinstance(rle["counts"], list) else \
+        {"size": rle["size"], "counts": rle["counts"].encode("ascii")}
+    return coco_mask.decode(encoded).astype(bool)
+
+
+def binary_rle(binary: np.ndarray) -> dict[str, Any]:
+    encoded = coco_mask.encode(np.asfortranarray(binary.astype(np.uint8)))
+    return {"size": [int(v) for v in encoded["size"]], "counts": encoded["counts"].decode("ascii")}
+
+
+def render_pending(dataset: Dataset, frames: list[dict[str, Any]], file: str) -> list[tuple[int, str]]:
+    """Store the mask image of every pending mask ROI of ``frames`` and point the ROI and its source at it
+    (in place). Returns the (category id, label) of each mask value used."""
+    used: dict[int, str] = {}
+    for frame in frames:
+        source = frame["sources"][0]
+        for roi in frame["rois"]:
+            pending = roi.pop(PENDING_MASK, None)
+            if pending is None:
+                continue
+            try:
+                binary = rle_binary(pending["rle"])
+            except (ValueError, TypeError) as exc:
+                raise FormatError(file, pending["path"], f"is not a readable RLE ({exc})") from None
+            height, width = binary.shape
+            if (source.get("width"), source.get("height")) not in ((None, None), (width, height)):
+                raise FormatError(file, f"{pending['path']}.size", f"is {height}x{width} but the image is "
+                                                                   f"{source.get('height')}x{source.get('width')}")
+            value = category_value(pending["category"])
+            pixels = np.zeros((height, width, 3), np.uint8)
+            pixels[binary] = value
+            out = io.BytesIO()
+            Image.fromarray(pixels, "RGB").save(out, format="PNG")
+            out.seek(0)
+            mask_id = roi["meta"]["_id"]
+            stored = upload_store(dataset, kind="mask", filename=f"{mask_id}.png", fileobj=out,
+                                  size=out.getbuffer().nbytes, content_type="image/png")
+            masks = source.setdefault("masks", [])
+            if len(masks) >= MAX_MASKS_PER_SOURCE:
+                raise FormatError(file, pending["path"], f"image {frame['id']!r} has more than "
+                                                         f"{MAX_MASKS_PER_SOURCE} RLE masks")
+            masks.append({"id": mask_id, "uri": stored.uri, "content_type": "image/png", "width": width,
+                          "height": height})
+            roi["mask"] = {"id": mask_id, "value": value}
+            used[pending["category"]] = roi["label"][0]
+    return sorted(used.items())
+
+
+def mask_reader(dataset_id):
+    """A function from a frame's mask URI to its pixels (an RGB array), or None when the image is not one of
+    the dataset's own uploads or cannot be read."""
+    cache: dict[str, np.ndarray | None] = {}
+
+    def read(uri: str) -> np.ndarray | None:
+        if uri not in cache:
+            name = own_upload_name(dataset_id, uri)
+            pixels = None
+            if name is not None:
+                try:
+                    with default_storage.open(name, "rb") as stored, Image.open(stored) as image:
+                        pixels = np.asarray(image.convert("RGB"))
+                except (OSError, UnidentifiedImageError, ValueError):
+                    pixels = None
+            cache[uri] = pixels
+        return cache[uri]
+
+    return read
+
+
+def mask_rle_reader(dataset_id):
+    """``(uri, value) -> RLE`` of the pixels of ``value`` in one of the dataset's mask images, or None."""
+    read = mask_reader(dataset_id)
+
+    def rle(uri: str, value: Any) -> dict[str, Any] | None:
+        pixels = read(uri)
+        if pixels is None or not (isinstance(value, list) and len(value) == 3):
+            return None
+        return binary_rle(np.all(pixels == np.array(value, np.uint8), axis=-1))
+
+    return rle
