@@ -30,8 +30,10 @@ class AnnotationImportIn(serializers.Serializer):
     file = serializers.FileField(help_text="COCO: the instances JSON, or a zip of annotations/instances_<subset>.json; "
                                            "YOLO: a zip of data.yaml, images/ and labels/")
     format = serializers.ChoiceField(choices=FORMATS)
-    images_prefix = serializers.CharField(max_length=1024, help_text="joined with each image's file name: the "
-                                                                     "frame's source URI (s3://bucket/coco/...)")
+    images_prefix = serializers.CharField(
+        max_length=1024, required=False, allow_blank=True, default="",
+        help_text="joined with each image's path: the frame's source URI (s3://bucket/coco/...); empty: the "
+                  "images are in the uploaded zip, and are uploaded into media storage")
 
 
 class AnnotationExportIn(serializers.Serializer):

@@ -254,8 +254,9 @@ def coco_read_bundle(bundle, *, images_prefix: str) -> Imported:
         except orjson.JSONDecodeError as exc:
             raise FormatError(where, f"line {exc.lineno}, column {exc.colno}", f"is not JSON ({exc.msg})") from None
         found = SUBSET_FILE.match(member) if len(members) > 1 else None
+        subset = found.group("subset") if found else None
         part = coco_read(data, images_prefix=images_prefix, file=where,
-                         subset=found.group("subset") if found else None)
+                         subset=subset if subset != DEFAULT_SUBSET else None)  # what an export names "default"
         for category in part.categories:
             known = categories.setdefault(category["id"], category)
             if known["name"] != category["name"]:

@@ -23,7 +23,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from formats.bundle import Bundle
+from formats.bundle import ZIP_MAGIC, Bundle
 from formats.models import AnnotationJob, JobKind
 from formats.selectors import annotations_export
 from formats.services import FORMATS, annotations_import, check_images_prefix
@@ -62,7 +62,12 @@ def import_job_create(version: DatasetVersion, upload, *, format: Any, images_pr
                       file_name: str | None = None) -> AnnotationJob:
     """A queued import of ``upload`` (a file object) into the Draft ``version``."""
     _check_format(format)
-    check_images_prefix(images_prefix)
+    if check_images_prefix(images_prefix) == "":
+        head = upload.read(4)
+        upload.seek(0)
+        if head != ZIP_MAGIC:
+            raise InvalidInput.for_field("images_prefix", "give the URI prefix of the images, or upload a zip "
+                                                          "archive holding them")
     version_refuse_if_published(version, "import annotations into it")
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_IMPORT_BYTES:

@@ -3,6 +3,8 @@ refuse fails the whole import, naming the file and the image)."""
 
 from __future__ import annotations
 
+import io
+import posixpath
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +16,7 @@ from formats.bundle import Bundle
 from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.models import DatasetVersion
 from hyperdatasets.services.frames import frames_upsert
+from hyperdatasets.services.uploads import upload_store
 from hyperdatasets.services.versions import version_lock, version_refuse_if_published, version_update
 
 IMPORT_BATCH = 10_000  # frames per write; the import is one transaction whatever its size
@@ -46,9 +49,40 @@ def _merged_mask_labels(kept: Any, used: list[tuple[int, str]]) -> dict[str, Any
 
 
 def check_images_prefix(images_prefix: Any) -> str:
-    if not isinstance(images_prefix, str) or not images_prefix or len(images_prefix) > 1024:
-        raise InvalidInput.for_field("images_prefix", "must be a URI prefix of 1 to 1024 characters")
+    """A URI prefix, or "" for the images in the uploaded archive (uploaded into media storage)."""
+    if not isinstance(images_prefix, str) or len(images_prefix) > 1024:
+        raise InvalidInput.for_field("images_prefix", "must be a URI prefix of at most 1024 characters, or empty "
+                                                      "to upload the archive's images")
     return images_prefix
+
+
+# Where each format's archives keep the images, relative paths tried in order.
+IMAGE_FOLDERS = {voc.FORMAT: ("JPEGImages/", ""), yolo.FORMAT: ("images/", "")}
+IN_ARCHIVE = "archive-image:"
+
+
+def _upload_images(dataset, frames: list[dict[str, Any]], bundle: Bundle, format: str) -> None:
+    """Replace each source's in-archive path by the URI of its image, uploaded into the dataset's media
+    storage (content-addressed: the same image uploaded again is stored once)."""
+    names = set(bundle.names())
+    for frame in frames:
+        for source in frame["sources"]:
+            relative = source["uri"][len(IN_ARCHIVE):]
+            found = next((folder + relative for folder in IMAGE_FOLDERS.get(format, ("images/", "images/default/", ""))
+                          if folder + relative in names), None)
+            if found is None:
+                raise coco.FormatError(bundle.name, f"image {frame['id']!r}",
+                                       f"{relative} is not in the archive (give images_prefix to refer to images "
+                                       "stored elsewhere)")
+            content = bundle.read(found)
+            stored = upload_store(dataset, kind="source", filename=posixpath.basename(relative),
+                                  fileobj=io.BytesIO(content), size=len(content), path=f"imports/{relative}")
+            source["uri"] = stored.uri
+            for key in ("width", "height"):
+                if source.get(key) is None and getattr(stored, key) is not None:
+                    source[key] = getattr(stored, key)
+            if stored.content_type and not source.get("content_type"):
+                source["content_type"] = stored.content_type
 
 
 def _read(format: str, data: Any, images_prefix: str, file: str) -> coco.Imported:
@@ -75,11 +109,16 @@ def annotations_import(version: DatasetVersion, *, format: str, data: Any, image
     is replaced. Classes are kept in the version's metadata under the format's name."""
     if format not in FORMATS:
         raise InvalidInput.for_field("format", f"must be one of {', '.join(FORMATS)}")
-    check_images_prefix(images_prefix)
-    imported = _read(format, data, images_prefix, file)
+    upload = check_images_prefix(images_prefix) == ""
+    if upload and not (isinstance(data, Bundle) and data.is_archive):
+        raise InvalidInput.for_field("images_prefix", "give the URI prefix of the images, or upload a zip archive "
+                                                      "holding them")
+    imported = _read(format, data, IN_ARCHIVE if upload else images_prefix, file)
     with transaction.atomic():
         current = version_lock(version)
         version_refuse_if_published(current, "import annotations into it")
+        if upload:
+            _upload_images(current.dataset, imported.frames, data, format)
         mask_values = masks.render_pending(current.dataset, imported.frames, getattr(data, "name", file))
         for offset in range(0, len(imported.frames), IMPORT_BATCH):  # all in this one transaction
             batch = imported.frames[offset:offset + IMPORT_BATCH]

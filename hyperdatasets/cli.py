@@ -225,9 +225,10 @@ def _parser() -> argparse.ArgumentParser:
     dataset_args(sub)
     sub.add_argument("--version", help="version name (default: the current version)")
     sub.add_argument("--format", default="coco", choices=["coco", "yolo", "voc", "cvat", "datumaro"])
-    sub.add_argument("--file", required=True, help="the instances JSON (COCO), or a zip archive (COCO, YOLO)")
-    sub.add_argument("--images-prefix", required=True,
-                     help="joined with each image's file name: its URI (s3://bucket/coco/val2017/, ...)")
+    sub.add_argument("--file", required=True, help="the annotation file, a zip archive, or a dataset folder")
+    sub.add_argument("--images-prefix",
+                     help="joined with each image's path: its URI (s3://bucket/coco/val2017/, ...); without it, the "
+                          "images of the archive or folder are uploaded")
     sub.add_argument("--progress", action="store_true", help="show a progress bar")
 
     sub = command("export", cmd_export,

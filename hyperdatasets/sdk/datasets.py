@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 import uuid
 import warnings
+import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -500,16 +503,25 @@ class DatasetVersion:
 
     def import_annotations(self, path: str | Path, format: str = "coco", images_prefix: str | None = None,
                            show_progress: bool = False, wait: bool = True) -> AnnotationJob:
-        """Import annotations (COCO: the instances JSON or a zip; YOLO: a zip) into this Draft version, all or
-        nothing: each image's source is ``images_prefix`` (``s3://bucket/coco/val2017/``, ...) + its path. Waits
-        for the server's job (a tqdm bar with ``show_progress``) and raises the server's message when it fails."""
-        if not images_prefix:
-            raise ValueError("images_prefix: give the URI prefix the images' file names are joined to")
+        """Import annotations into this Draft version, all or nothing. ``path``: the file (COCO's JSON, CVAT's
+        XML), a zip archive, or a folder laid out as the format lays out a dataset (sent as a zip). Each
+        image's source is ``images_prefix`` (``s3://bucket/coco/val2017/``, ...) + its path; without a prefix
+        the images in the archive or folder are uploaded into the server's media storage. Waits for the
+        server's job (a tqdm bar with ``show_progress``) and raises the server's message when it fails."""
         local = Path(path)
-        with open(local, "rb") as handle:
+        with contextlib.ExitStack() as stack:
+            if local.is_dir():
+                spooled = stack.enter_context(tempfile.TemporaryFile())
+                with zipfile.ZipFile(spooled, "w", zipfile.ZIP_DEFLATED) as archive:
+                    for member in sorted(p for p in local.rglob("*") if p.is_file()):
+                        archive.write(member, member.relative_to(local).as_posix())
+                spooled.seek(0)
+                handle, name = spooled, f"{local.name or 'dataset'}.zip"
+            else:
+                handle, name = stack.enter_context(open(local, "rb")), local.name
             data = _client().request("POST", f"/api/versions/{self.id}/annotation-imports/",
-                                     files={"file": (local.name, handle)},
-                                     data={"format": format, "images_prefix": images_prefix}).json()
+                                     files={"file": (name, handle)},
+                                     data={"format": format, "images_prefix": images_prefix or ""}).json()
         job = AnnotationJob(data)
         return job.wait(show_progress=show_progress).raise_if_failed() if wait else job
 

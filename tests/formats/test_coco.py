@@ -278,3 +278,32 @@ def test_an_rle_of_another_size_than_its_image_is_refused(draft):
     with pytest.raises(FormatError, match="is 48x64 but the image is 48x65"):
         annotations_import(draft, format="coco", data=data, images_prefix=PREFIX)
     assert frames_get(draft, ["crowd.jpg", "one.jpg"]) == {}
+
+
+def test_images_in_the_archive_are_uploaded_when_no_prefix_is_given(draft):
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from formats.bundle import Bundle
+
+    data = coco_file(2)
+
+    def archive_with(images: list[dict]) -> Bundle:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as archive:
+            archive.writestr("annotations/instances_default.json", json.dumps(data))
+            for image in images:
+                picture = io.BytesIO()
+                Image.new("RGB", (640, 480), (9, 9, 9)).save(picture, format="JPEG")
+                archive.writestr(f"images/default/{image['file_name']}", picture.getvalue())
+        return Bundle("coco.zip", out.getvalue())
+
+    with pytest.raises(FormatError, match=r"00001.jpg is not in the archive"):
+        annotations_import(draft, format="coco", data=archive_with(data["images"][:1]), images_prefix="")
+    assert frames_get(draft, ["00000.jpg"]) == {}
+    annotations_import(draft, format="coco", data=archive_with(data["images"]), images_prefix="")
+    frame = frames_get(draft, ["00000.jpg"])["00000.jpg"]
+    assert "/sources/imports/00000.jpg" in frame["sources"][0]["uri"]
+    assert frame["sources"][0]["content_type"] == "image/jpeg" and len(frame["rois"]) == 5

@@ -2,10 +2,13 @@
 for the job and raises the server's message when a file is bad; export unpacks into a folder that
 pycocotools reads, and warns about what COCO cannot carry."""
 
+import io
 import json
 import os
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 import pytest
 from pycocotools.coco import COCO
@@ -41,8 +44,8 @@ def test_import_and_export_annotations_with_the_sdk(api, start_worker, tmp_path)
     broken.write_text(json.dumps(data))
     with pytest.raises(sdk.HyperDatasetsError, match=r"broken.json: \$.images\[2\].width: must be an integer"):
         version.import_annotations(broken, images_prefix=PREFIX)
-    with pytest.raises(ValueError, match="images_prefix"):
-        version.import_annotations(source)
+    with pytest.raises(sdk.HyperDatasetsError, match="images_prefix: give the URI prefix"):
+        version.import_annotations(source)  # a JSON file has no images to upload
 
 
 def test_import_and_export_annotations_with_the_cli(api, sdk_user, start_worker, tmp_path):  # noqa: F811
@@ -68,3 +71,21 @@ def test_import_and_export_annotations_with_the_cli(api, sdk_user, start_worker,
     bad.write_text("{not json")
     refused = cli("import", "coco-cli", "--project", "formats", "--file", str(bad), "--images-prefix", PREFIX)
     assert refused.returncode != 0 and "bad.json: line 1" in refused.stderr
+
+
+def test_images_of_a_dataset_folder_are_uploaded(api, start_worker, tmp_path):  # noqa: F811
+    from tests.formats.test_yolo import yolo_archive
+
+    start_worker()
+    version = sdk.DatasetVersion.create_new_dataset(dataset_name="yolo-upload", dataset_project="formats")
+    folder = tmp_path / "dataset"
+    with zipfile.ZipFile(io.BytesIO(yolo_archive())) as archive:
+        archive.extractall(folder)
+    job = version.import_annotations(folder, format="yolo")
+    assert job.status == "succeeded" and job.done == 3
+    documents = {doc["id"]: doc for doc in version.iterate_frame_documents()}
+    source = documents["train/a.jpg"]["sources"][0]
+    assert source["uri"].startswith("file://") and "/sources/imports/train/a.jpg" in source["uri"]
+    assert (source["width"], source["height"]) == (640, 480)
+    stored = Path(source["uri"][len("file://"):]).read_bytes()
+    assert stored == (folder / "images" / "train" / "a.jpg").read_bytes()
