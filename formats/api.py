@@ -1,7 +1,8 @@
-"""REST face of annotation imports and exports: queue a job on a version, poll it, download an export.
+"""REST face of annotation imports and exports: queue a job on a version (or an export of a dataview), poll
+it, download an export.
 
 An import needs write on the version's dataset (and a Draft version); an export, reading a job and its file
-need read there.
+need read there (a dataview's: view on the dataview and read on every dataset it takes frames from).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dataviews.access import require_dataview, require_inputs_readable
+from dataviews.api import dataview_for
 from formats import jobs
 from formats.models import AnnotationJob, JobKind
 from formats.services import FORMATS
@@ -44,7 +47,9 @@ class AnnotationJobOut(serializers.Serializer):
     id = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=JobKind.values)
     format = serializers.CharField()
-    version_id = serializers.UUIDField()
+    version_id = serializers.UUIDField(allow_null=True, help_text="the version imported into or exported")
+    dataview_id = serializers.UUIDField(allow_null=True, help_text="the dataview exported (its frames as a run "
+                                                                   "takes them)")
     status = serializers.ChoiceField(choices=RunStatus.values)
     total = serializers.IntegerField(allow_null=True, help_text="images to import or export, once known")
     done = serializers.IntegerField(help_text="images (frames) imported or exported")
@@ -91,12 +96,34 @@ class AnnotationExportsView(APIView):
 
 
 def job_for(request, annotation_job_id) -> AnnotationJob:
-    job = AnnotationJob.objects.select_related("version__dataset__project").filter(
+    """The job, when the caller may read its version's dataset, or (a dataview export) view the dataview and
+    read every dataset it takes frames from; else not found (or forbidden for an input not readable)."""
+    job = AnnotationJob.objects.select_related("version__dataset__project", "dataview__project").filter(
         pk=parse_uuid("annotation_job_id", annotation_job_id)).first()
+    missing = f"annotation job {annotation_job_id} does not exist"
     if job is None:
-        raise NotFound(f"annotation job {annotation_job_id} does not exist")
-    allowed(request.user, job.version.dataset, "frames.view", "annotation job", annotation_job_id)
+        raise NotFound(missing)
+    if job.dataview_id is not None:
+        try:
+            require_dataview(request.user, job.dataview, "dataview.view")
+        except NotFound:
+            raise NotFound(missing) from None
+        require_inputs_readable(request.user, job.inputs)
+    else:
+        allowed(request.user, job.version.dataset, "frames.view", "annotation job", annotation_job_id)
     return job
+
+
+class DataviewAnnotationExportsView(APIView):
+    @extend_schema(request=AnnotationExportIn, responses={202: AnnotationJobOut},
+                   description="Queue an export of the frames a run of this dataview takes (its order and limit, "
+                               "one pass; its mapping and enumeration applied) as an annotation archive.")
+    def post(self, request, dataview_id):
+        dataview = dataview_for(request, dataview_id, "dataview.view")
+        require_inputs_readable(request.user, dataview.versions)
+        data = parsed(AnnotationExportIn, request.data)
+        job = jobs.dataview_export_job_create(dataview, format=data["format"], user=request.user)
+        return Response(AnnotationJobOut(job).data, status=202)
 
 
 class AnnotationJobView(APIView):

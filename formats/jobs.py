@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from formats.bundle import ZIP_MAGIC, Bundle
 from formats.models import AnnotationJob, JobKind
-from formats.selectors import annotations_export
+from formats.selectors import annotations_export, dataview_frames, frames_export
 from formats.services import FORMATS, annotations_import, check_images_prefix
 from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.models import DatasetVersion
@@ -83,6 +83,20 @@ def import_job_create(version: DatasetVersion, upload, *, format: Any, images_pr
     return job
 
 
+def dataview_export_job_create(dataview, *, format: Any, user=None) -> AnnotationJob:
+    """A queued export of the frames a run of ``dataview`` takes (its order and limit, one pass), as ``format``."""
+    from dataviews import spec
+
+    _check_format(format)
+    if not spec.inputs_from_stored(dataview.versions):
+        raise InvalidInput.for_field("versions", "the dataview has no input version to export")
+    with transaction.atomic():
+        job = AnnotationJob.objects.create(kind=JobKind.EXPORT, format=format, dataview=dataview,
+                                           inputs=dataview.versions, created_by=_user_or_none(user))
+        _enqueue(job)
+    return job
+
+
 def export_job_create(version: DatasetVersion, *, format: Any, user=None) -> AnnotationJob:
     """A queued export of ``version`` (any status) as ``format``."""
     _check_format(format)
@@ -114,13 +128,29 @@ def _import(job: AnnotationJob, owner: str) -> dict[str, Any]:
 
 
 def export_file_name(job: AnnotationJob) -> str:
+    if job.dataview_id is not None:
+        return f"exports/annotations/{job.pk}/{safe_part(job.dataview.name)}-{job.format}.zip"
     version = job.version
     return (f"exports/annotations/{job.pk}/"
             f"{safe_part(version.dataset.name)}-{safe_part(version.name)}-{job.format}.zip")
 
 
+def _exported(job: AnnotationJob, owner: str):
+    if job.dataview_id is None:
+        return annotations_export(job.version, format=job.format)
+    from dataviews import services as dataview_services
+
+    run = dataview_services.iteration_start(job.dataview, user=job.created_by, iteration={"infinite": False})
+    try:
+        job_progress(job, owner, lease_seconds=_lease(), inputs=run.recipe["versions"])
+        datasets = sorted({entry["dataset"] for entry in run.recipe["versions"]})
+        return frames_export(dataview_frames(run), format=job.format, categories=None, dataset_ids=datasets)
+    finally:
+        dataview_services.iteration_drop(run)
+
+
 def _export(job: AnnotationJob, owner: str) -> dict[str, Any]:
-    exported = annotations_export(job.version, format=job.format)
+    exported = _exported(job, owner)
     job_progress(job, owner, lease_seconds=_lease(), total=exported.images)
     with tempfile.TemporaryFile(dir=settings.VAR_DIR) as out:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -140,7 +170,7 @@ def annotation_job_run(job_id: Any, owner: str | None = None) -> AnnotationJob |
                     max_runs=settings.HYPERDATASETS_EXPORT_MAX_RUNS, reset={"done": 0})
     if job is None:
         return None
-    job = AnnotationJob.objects.select_related("version", "version__dataset").get(pk=job.pk)
+    job = AnnotationJob.objects.select_related("version", "version__dataset", "dataview").get(pk=job.pk)
     try:
         fields = _import(job, owner) if job.kind == JobKind.IMPORT else _export(job, owner)
         try:

@@ -80,14 +80,14 @@ def render_pending(dataset: Dataset, frames: list[dict[str, Any]], file: str) ->
     return sorted(used.items())
 
 
-def mask_reader(dataset_id):
+def mask_reader(dataset_ids: list):
     """A function from a frame's mask URI to its pixels (an RGB array), or None when the image is not one of
-    the dataset's own uploads or cannot be read."""
+    the datasets' own uploads or cannot be read."""
     cache: dict[str, np.ndarray | None] = {}
 
     def read(uri: str) -> np.ndarray | None:
         if uri not in cache:
-            name = own_upload_name(dataset_id, uri)
+            name = next((n for d in dataset_ids if (n := own_upload_name(d, uri)) is not None), None)
             pixels = None
             if name is not None:
                 try:
@@ -101,9 +101,9 @@ def mask_reader(dataset_id):
     return read
 
 
-def mask_rle_reader(dataset_id):
-    """``(uri, value) -> RLE`` of the pixels of ``value`` in one of the dataset's mask images, or None."""
-    read = mask_reader(dataset_id)
+def mask_rle_reader(dataset_ids: list):
+    """``(uri, value) -> RLE`` of the pixels of ``value`` in one of the datasets' mask images, or None."""
+    read = mask_reader(dataset_ids)
 
     def rle(uri: str, value: Any) -> dict[str, Any] | None:
         pixels = read(uri)

@@ -17,8 +17,13 @@ class AnnotationJob(LeasedJob):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=8, choices=JobKind.choices)
     format = models.CharField(max_length=16)
-    version = models.ForeignKey("hyperdatasets.DatasetVersion", on_delete=models.CASCADE,
+    # What it imports into or exports: a version, or (exports) a dataview's frames as a run of it takes them.
+    version = models.ForeignKey("hyperdatasets.DatasetVersion", null=True, blank=True, on_delete=models.CASCADE,
                                 related_name="annotation_jobs")
+    dataview = models.ForeignKey("dataviews.Dataview", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="annotation_jobs")
+    # A dataview export's input versions ({dataset, version}): reading it needs read on each of their datasets.
+    inputs = models.JSONField(default=list, blank=True)
     images_prefix = models.CharField(max_length=1024, blank=True, default="")  # imports: joined with file names
     source = models.CharField(max_length=1024, blank=True, default="")  # imports: the uploaded file in storage
     source_name = models.CharField(max_length=255, blank=True, default="")  # imports: its name, as uploaded
@@ -34,4 +39,4 @@ class AnnotationJob(LeasedJob):
         indexes = [models.Index(fields=["status", "lease_until"], name="annotation_job_open")]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.format} of {self.version_id} ({self.status})"
+        return f"{self.kind} {self.format} of {self.version_id or self.dataview_id} ({self.status})"

@@ -36,9 +36,29 @@ def annotations_export(version: DatasetVersion, *, format: str) -> Exported:
     """The version as ``format`` files (an archive's members), and the counts of what it could not carry."""
     kept = (version.metadata or {}).get(format)
     categories = kept.get("categories") if isinstance(kept, dict) else None
+    return frames_export(version_frames(version), format=format, categories=categories,
+                         dataset_ids=[version.dataset_id])
+
+
+def dataview_frames(run):
+    """Every frame of a dataview's run, in its order (``dataviews.selectors.iteration_batch``)."""
+    from dataviews.selectors import MAX_BATCH, iteration_batch
+
+    cursor = None
+    while True:
+        batch = iteration_batch(run, cursor=cursor, batch_size=MAX_BATCH)
+        yield from batch.frames
+        if batch.eof:
+            return
+        cursor = batch.cursor
+
+
+def frames_export(frames, *, format: str, categories: list | None, dataset_ids: list) -> Exported:
+    """Frames (a version's, or a dataview run's) as ``format`` files; mask images are read from the uploads
+    of ``dataset_ids``."""
     if format == coco.FORMAT:
-        writer = coco.CocoWriter(categories, mask_rle=masks.mask_rle_reader(version.dataset_id))
-        for frame in version_frames(version):
+        writer = coco.CocoWriter(categories, mask_rle=masks.mask_rle_reader(dataset_ids))
+        for frame in frames:
             writer.add(frame)
         # COCO's layout as Datumaro and CVAT read it: instances_<subset>.json beside images/<subset>/ (the
         # images are referred to by file name, not copied).
@@ -51,7 +71,7 @@ def annotations_export(version: DatasetVersion, *, format: str) -> Exported:
                datumaro_json.FORMAT: datumaro_json.DatumaroWriter}
     if format in writers:
         writer = writers[format](categories)
-        for frame in version_frames(version):
+        for frame in frames:
             writer.add(frame)
         return Exported(writer.finish(), writer.report.as_dict(), writer.images, writer.annotations)
     raise InvalidInput.for_field("format", f"must be one of {coco.FORMAT}, {', '.join(writers)}")

@@ -85,6 +85,8 @@ urlpatterns = [
          name="api-annotation-imports"),
     path("versions/<uuid:version_id>/annotation-exports/", formats.AnnotationExportsView.as_view(),
          name="api-annotation-exports"),
+    path("dataviews/<uuid:dataview_id>/annotation-exports/", formats.DataviewAnnotationExportsView.as_view(),
+         name="api-dataview-annotation-exports"),
     path("annotation-jobs/<uuid:annotation_job_id>/", formats.AnnotationJobView.as_view(), name="api-annotation-job"),
     path("annotation-jobs/<uuid:annotation_job_id>/download/", formats.AnnotationJobDownloadView.as_view(),
          name="api-annotation-job-download"),

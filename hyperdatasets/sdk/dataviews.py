@@ -12,13 +12,15 @@ from __future__ import annotations
 import os
 import re
 import uuid
+import warnings
 from collections.abc import Iterator
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from hyperdatasets.sdk.client import _Client
 from hyperdatasets.sdk.frames import FrameGroup, SingleFrame, frame_from_api
-from hyperdatasets.sdk.jobs import DataViewExport
+from hyperdatasets.sdk.jobs import AnnotationJob, DataViewExport
 
 
 def _client() -> _Client:
@@ -76,6 +78,7 @@ class DataView:
         self.name = name or f"dataview-{uuid.uuid4().hex[:12]}"
         self.description, self.tags, self.project_name = description or "", list(tags or []), project_name
         self._versions: list[dict] = []
+        self.last_export_report: dict[str, int] = {}
         self._filters: list[dict] = []
         self._mapping: list[dict] = []
         self._labels: dict[str, int] = {}
@@ -320,6 +323,20 @@ class DataView:
             body["projection"] = list(projection)
         job = DataViewExport(_client().send_json("POST", f"/api/dataviews/{self._stored()}/exports/", body))
         return job.wait(show_progress=show_progress, timeout=timeout) if wait else job
+
+    def export_annotations(self, format: str = "coco", destination: str | Path = ".",
+                           show_progress: bool = False) -> Path:
+        """Export the frames a run of the dataview takes (its order and limit, one pass; mapping and
+        enumeration applied) as an annotation archive (``coco``, ``yolo``, ``voc``, ``cvat``, ``datumaro``),
+        unpacked into the folder ``destination``; returns it. What the format cannot carry is counted in
+        ``last_export_report`` and warned about."""
+        data = _client().send_json("POST", f"/api/dataviews/{self._stored()}/annotation-exports/", {"format": format})
+        job = AnnotationJob(data).wait(show_progress=show_progress).raise_if_failed()
+        self.last_export_report = dict(job.report)
+        if job.report:
+            left = ", ".join(f"{count} {kind}" for kind, count in job.report.items())
+            warnings.warn(f"{format} cannot carry: {left}", stacklevel=2)
+        return job.extract(destination)
 
     def get_exports(self) -> list[DataViewExport]:
         """The dataview's exports, newest first."""

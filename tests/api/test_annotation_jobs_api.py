@@ -141,3 +141,33 @@ def test_a_yolo_archive_is_imported_and_exported_by_a_worker(clients, dataset, s
         names = set(unpacked.namelist())
         assert {"data.yaml", "labels/train/a.txt", "labels/val/b.txt", "labels/train/c.txt"} <= names
         assert unpacked.read("labels/val/b.txt") == b"1 0.25 0.75 0.5 0.5\n"
+
+
+def test_a_dataview_is_exported_with_its_mapping_and_order(clients, people, dataset, start_worker,  # noqa: F811
+                                                           tmp_path):
+    from dataviews.services import dataview_create
+    from hyperdatasets.services.frames import frames_upsert
+    from tests.factories import frame
+
+    start_worker()
+    reader = clients["read"]
+    head = version_head(dataset)
+    assert frames_upsert(head, [frame(f"f{i}", labels=[["car"]] if i % 2 else [["person"]], meta={"n": i})
+                                for i in range(6)]).failures == []
+    view = dataview_create(name="cars-only", project_name="vision", user=people["owner"],
+                           versions=[{"dataset_id": str(dataset.pk), "version_id": str(head.pk)}],
+                           filters=[{"dataset": str(dataset.pk), "version": "*", "label_rules": [{"label": "car"}]}],
+                           mapping=[{"source": {"labels": ["car"]}, "target": "vehicle"}])
+    assert clients["outsider"].post(f"/api/dataviews/{view.pk}/annotation-exports/", {"format": "coco"},
+                                    format="json").status_code == 404
+    queued = reader.post(f"/api/dataviews/{view.pk}/annotation-exports/", {"format": "coco"}, format="json")
+    assert queued.status_code == 202 and queued.json()["dataview_id"] == str(view.pk)
+    done = _wait(reader, queued.json()["id"])
+    assert done["status"] == "succeeded" and (done["done"], done["annotations"]) == (3, 3), done
+    assert clients["outsider"].get(f"/api/annotation-jobs/{done['id']}/").status_code == 404
+    archive = reader.get(done["download_url"])
+    with zipfile.ZipFile(io.BytesIO(b"".join(archive.streaming_content))) as unpacked:
+        (tmp_path / "view.json").write_bytes(unpacked.read("annotations/instances_default.json"))
+    loaded = COCO(str(tmp_path / "view.json"))
+    assert [c["name"] for c in loaded.loadCats(loaded.getCatIds())] == ["vehicle"]
+    assert sorted(i["file_name"] for i in loaded.loadImgs(loaded.getImgIds())) == ["f1", "f3", "f5"]

@@ -126,6 +126,7 @@ MATRIX = {
     ("api-dataview-export-download", "GET"): (Need.READ, "", None),
     ("api-annotation-imports", "POST"): (Need.WRITE, "", "annotations"),
     ("api-annotation-exports", "POST"): (Need.READ, "", {"format": "coco"}),
+    ("api-dataview-annotation-exports", "POST"): (Need.READ, "", {"format": "yolo"}),
     ("api-annotation-job", "GET"): (Need.READ, "", None),
     ("api-annotation-job-download", "GET"): (Need.READ, "", None),
 }

@@ -97,3 +97,16 @@ def test_dataviews_by_name_and_exports_through_the_sdk(street, start_worker, tmp
     job.delete()
     with pytest.raises(sdk.NotFoundError):
         job.refresh()
+
+
+def test_a_dataview_exports_its_frames_as_yolo(street, start_worker, tmp_path):  # noqa: F811
+    start_worker()
+    view = DataView(name="night-people", project_name="dv")
+    view.add_query(dataset_name="street", dataset_project="dv", version_name="Current", frame_query="meta.time:night")
+    view.add_mapping_rule(dataset_name="street", version_name="*", from_labels=["person"], to_label="pedestrian")
+    folder = view.export_annotations(format="yolo", destination=tmp_path / "yolo")
+    assert view.last_export_report == {}
+    labels = sorted((folder / "labels" / "train").glob("*.txt"))
+    assert len(labels) == 10  # every fourth of the 40 frames is a night frame
+    assert all(path.read_text().startswith("0 ") for path in labels)
+    assert "pedestrian" in (folder / "data.yaml").read_text()
