@@ -41,6 +41,8 @@ class AnnotationImportIn(serializers.Serializer):
 
 class AnnotationExportIn(serializers.Serializer):
     format = serializers.ChoiceField(choices=FORMATS)
+    include_images = serializers.BooleanField(default=False, help_text="copy into the archive the images this "
+                                                                       "server stores (uploads, local roots)")
 
 
 class AnnotationJobOut(serializers.Serializer):
@@ -91,7 +93,8 @@ class AnnotationExportsView(APIView):
     def post(self, request, version_id):
         version = version_for(request, version_id, "frames.view")
         data = parsed(AnnotationExportIn, request.data)
-        job = jobs.export_job_create(version, format=data["format"], user=request.user)
+        job = jobs.export_job_create(version, format=data["format"], user=request.user,
+                                     include_images=data["include_images"])
         return Response(AnnotationJobOut(job).data, status=202)
 
 
@@ -122,7 +125,8 @@ class DataviewAnnotationExportsView(APIView):
         dataview = dataview_for(request, dataview_id, "dataview.view")
         require_inputs_readable(request.user, dataview.versions)
         data = parsed(AnnotationExportIn, request.data)
-        job = jobs.dataview_export_job_create(dataview, format=data["format"], user=request.user)
+        job = jobs.dataview_export_job_create(dataview, format=data["format"], user=request.user,
+                                              include_images=data["include_images"])
         return Response(AnnotationJobOut(job).data, status=202)
 
 

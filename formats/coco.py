@@ -301,6 +301,7 @@ class CocoWriter:
         """``mask_rle(uri, value)``: the RLE of a mask image's pixels of ``value``, or None when it cannot be
         read (mask ROIs are then counted as not carried)."""
         self.mask_rle = mask_rle
+        self.image_members: list[tuple[str, str]] = []  # (archive path, source URI) of each image
         self.categories: dict[str, dict[str, Any]] = {}
         for category in kept_categories or []:
             if isinstance(category, dict) and isinstance(category.get("name"), str) \
@@ -336,6 +337,7 @@ class CocoWriter:
         if name.startswith(f"{subset}/"):  # imported from instances_<subset>.json: images/<subset>/<file_name>
             name = name[len(subset) + 1:]
         image = {"file_name": name, "width": source.get("width"), "height": source.get("height")}
+        self.image_members.append((f"images/{subset}/{name}", source.get("uri")))
         image.update({key: coco_meta[key] for key in IMAGE_FIELDS if key in coco_meta})
         wanted = coco_meta.get("image_id")
         self._pending_images.append((image, {"wanted": wanted, "subset": subset}))

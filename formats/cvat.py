@@ -18,6 +18,7 @@ from defusedxml.common import DefusedXmlException
 from annotations.rois import POLY_PART_SEPARATOR
 from formats.bundle import Bundle
 from formats.coco import FormatError, Imported, Report
+from hyperdatasets.upload_paths import safe_upload_path
 
 FORMAT = "cvat"
 ANNOTATIONS_FILE = "annotations.xml"
@@ -155,6 +156,7 @@ class CvatWriter:
         self.images = self.annotations = 0
         self._elements: list[Element] = []
         self.subsets: dict[str, None] = {}
+        self.image_members: list[tuple[str, str]] = []
 
     def _label(self, label: str) -> str:
         if label not in self.labels:
@@ -175,6 +177,7 @@ class CvatWriter:
                                   "height": str(sources[0].get("height") or 0)})
         subset = cvat_meta["subset"] if isinstance(cvat_meta.get("subset"), str) and cvat_meta["subset"] else "default"
         image.set("subset", subset)
+        self.image_members.append((f"images/{subset}/{safe_upload_path(frame['id'])}", sources[0].get("uri")))
         self.subsets.setdefault(subset, None)
         for roi in frame.get("rois") or []:
             roi_meta = roi.get("meta") or {}

@@ -12,6 +12,7 @@ import orjson
 from annotations.rois import POLY_PART_SEPARATOR
 from formats.bundle import Bundle
 from formats.coco import FormatError, Imported, Report
+from hyperdatasets.upload_paths import safe_upload_path
 
 FORMAT = "datumaro"
 KEPT = ("id", "group", "z_order")
@@ -116,6 +117,7 @@ class DatumaroWriter:
         self.items: dict[str, list[dict[str, Any]]] = {}
         self.report = Report()
         self.images = self.annotations = 0
+        self.image_members: list[tuple[str, str]] = []
 
     def _label(self, label: str) -> int:
         if label not in self.labels:
@@ -175,6 +177,7 @@ class DatumaroWriter:
                 ann["z_order"] = extra.get("z_order", 0)
             annotations.append(ann)
             self.annotations += 1
+        self.image_members.append((f"images/{subset}/{safe_upload_path(file_path)}", sources[0].get("uri")))
         item = {"id": item_id, "annotations": annotations, "attr": own.get("attr") or {},
                 "image": {"path": file_path}}
         if sources[0].get("width") and sources[0].get("height"):

@@ -12,9 +12,11 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -83,7 +85,7 @@ def import_job_create(version: DatasetVersion, upload, *, format: Any, images_pr
     return job
 
 
-def dataview_export_job_create(dataview, *, format: Any, user=None) -> AnnotationJob:
+def dataview_export_job_create(dataview, *, format: Any, user=None, include_images: bool = False) -> AnnotationJob:
     """A queued export of the frames a run of ``dataview`` takes (its order and limit, one pass), as ``format``."""
     from dataviews import spec
 
@@ -92,17 +94,20 @@ def dataview_export_job_create(dataview, *, format: Any, user=None) -> Annotatio
         raise InvalidInput.for_field("versions", "the dataview has no input version to export")
     with transaction.atomic():
         job = AnnotationJob.objects.create(kind=JobKind.EXPORT, format=format, dataview=dataview,
-                                           inputs=dataview.versions, created_by=_user_or_none(user))
+                                           inputs=dataview.versions, include_images=include_images,
+                                           created_by=_user_or_none(user))
         _enqueue(job)
     return job
 
 
-def export_job_create(version: DatasetVersion, *, format: Any, user=None) -> AnnotationJob:
-    """A queued export of ``version`` (any status) as ``format``."""
+def export_job_create(version: DatasetVersion, *, format: Any, user=None, include_images: bool = False
+                      ) -> AnnotationJob:
+    """A queued export of ``version`` (any status) as ``format``; with ``include_images``, the images this
+    server stores are copied into the archive."""
     _check_format(format)
     with transaction.atomic():
         job = AnnotationJob.objects.create(kind=JobKind.EXPORT, format=format, version=version,
-                                           created_by=_user_or_none(user))
+                                           include_images=include_images, created_by=_user_or_none(user))
         _enqueue(job)
     return job
 
@@ -137,14 +142,15 @@ def export_file_name(job: AnnotationJob) -> str:
 
 def _exported(job: AnnotationJob, owner: str):
     if job.dataview_id is None:
-        return annotations_export(job.version, format=job.format)
+        return annotations_export(job.version, format=job.format, include_images=job.include_images)
     from dataviews import services as dataview_services
 
     run = dataview_services.iteration_start(job.dataview, user=job.created_by, iteration={"infinite": False})
     try:
         job_progress(job, owner, lease_seconds=_lease(), inputs=run.recipe["versions"])
         datasets = sorted({entry["dataset"] for entry in run.recipe["versions"]})
-        return frames_export(dataview_frames(run), format=job.format, categories=None, dataset_ids=datasets)
+        return frames_export(dataview_frames(run), format=job.format, categories=None, dataset_ids=datasets,
+                             include_images=job.include_images)
     finally:
         dataview_services.iteration_drop(run)
 
@@ -156,6 +162,10 @@ def _export(job: AnnotationJob, owner: str) -> dict[str, Any]:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
             for member, content in exported.files.items():
                 archive.writestr(member, content)
+            for member, where in exported.image_files:  # streamed, never whole in memory
+                with (open(where, "rb") if isinstance(where, Path) else default_storage.open(where, "rb")) as image, \
+                        archive.open(member, "w", force_zip64=True) as copied:
+                    shutil.copyfileobj(image, copied, 1024 * 1024)
         size = out.tell()
         out.seek(0)
         name = default_storage.save(export_file_name(job), File(out))

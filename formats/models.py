@@ -28,6 +28,7 @@ class AnnotationJob(LeasedJob):
     source = models.CharField(max_length=1024, blank=True, default="")  # imports: the uploaded file in storage
     source_name = models.CharField(max_length=255, blank=True, default="")  # imports: its name, as uploaded
     file = models.CharField(max_length=1024, blank=True, default="")  # exports: the archive in storage
+    include_images = models.BooleanField(default=False)  # exports: copy the images this server stores
     size = models.BigIntegerField(null=True, blank=True)
     total = models.BigIntegerField(null=True, blank=True)  # images (frames) to import or export
     done = models.BigIntegerField(default=0)

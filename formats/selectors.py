@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import orjson
 
@@ -11,6 +12,7 @@ from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.models import DatasetVersion
 from hyperdatasets.selectors.frame_pages import frames_page
 from hyperdatasets.selectors.frames import MAX_PAGE_SIZE
+from hyperdatasets.storage.serving import local_root_file, own_upload_name
 
 
 def version_frames(version: DatasetVersion):
@@ -30,14 +32,35 @@ class Exported:
     report: dict[str, int]  # what the format could not carry, counted
     images: int
     annotations: int
+    # With include_images: (archive path, where the image is: a media storage name, or a local file's Path)
+    image_files: list[tuple[str, str | Path]] = field(default_factory=list)
 
 
-def annotations_export(version: DatasetVersion, *, format: str) -> Exported:
-    """The version as ``format`` files (an archive's members), and the counts of what it could not carry."""
+def _image_files(members: list[tuple[str, str]], dataset_ids: list, report: dict[str, int]) -> list:
+    """Where each image to copy is: one of the datasets' uploads, or a file under the local roots. Others
+    (a bucket's object, an https URL) are counted, not copied."""
+    found, seen = [], set()
+    for member, uri in members:
+        if member in seen or not uri:
+            continue
+        seen.add(member)
+        name = next((n for d in dataset_ids if (n := own_upload_name(d, uri)) is not None), None)
+        where = name if name is not None else local_root_file(uri)
+        if where is None:
+            report["images not copied (not in this server's storage)"] = \
+                report.get("images not copied (not in this server's storage)", 0) + 1
+            continue
+        found.append((member, where))
+    return found
+
+
+def annotations_export(version: DatasetVersion, *, format: str, include_images: bool = False) -> Exported:
+    """The version as ``format`` files (an archive's members), and the counts of what it could not carry;
+    with ``include_images``, where each image to copy into the archive is."""
     kept = (version.metadata or {}).get(format)
     categories = kept.get("categories") if isinstance(kept, dict) else None
     return frames_export(version_frames(version), format=format, categories=categories,
-                         dataset_ids=[version.dataset_id])
+                         dataset_ids=[version.dataset_id], include_images=include_images)
 
 
 def dataview_frames(run):
@@ -53,7 +76,8 @@ def dataview_frames(run):
         cursor = batch.cursor
 
 
-def frames_export(frames, *, format: str, categories: list | None, dataset_ids: list) -> Exported:
+def frames_export(frames, *, format: str, categories: list | None, dataset_ids: list,
+                  include_images: bool = False) -> Exported:
     """Frames (a version's, or a dataview run's) as ``format`` files; mask images are read from the uploads
     of ``dataset_ids``."""
     if format == coco.FORMAT:
@@ -66,12 +90,16 @@ def frames_export(frames, *, format: str, categories: list | None, dataset_ids: 
         for subset, document in writer.documents().items():
             files[f"annotations/instances_{subset}.json"] = orjson.dumps(document)
             files[f"images/{subset}/"] = b""
-        return Exported(files, writer.report.as_dict(), len(writer.images), len(writer.annotations))
+        report = writer.report.as_dict()
+        images = _image_files(writer.image_members, dataset_ids, report) if include_images else []
+        return Exported(files, report, len(writer.images), len(writer.annotations), images)
     writers = {yolo.FORMAT: yolo.YoloWriter, voc.FORMAT: voc.VocWriter, cvat.FORMAT: cvat.CvatWriter,
                datumaro_json.FORMAT: datumaro_json.DatumaroWriter}
     if format in writers:
         writer = writers[format](categories)
         for frame in frames:
             writer.add(frame)
-        return Exported(writer.finish(), writer.report.as_dict(), writer.images, writer.annotations)
+        report = writer.report.as_dict()
+        images = _image_files(writer.image_members, dataset_ids, report) if include_images else []
+        return Exported(writer.finish(), report, writer.images, writer.annotations, images)
     raise InvalidInput.for_field("format", f"must be one of {coco.FORMAT}, {', '.join(writers)}")

@@ -17,7 +17,7 @@ from defusedxml.common import DefusedXmlException
 
 from formats.bundle import Bundle
 from formats.coco import FormatError, Imported, Report
-from hyperdatasets.upload_paths import safe_part
+from hyperdatasets.upload_paths import safe_part, safe_upload_path
 
 FORMAT = "voc"
 FLAGS = ("truncated", "difficult", "occluded")
@@ -124,6 +124,7 @@ class VocWriter:
         self.subsets: dict[str, list[str]] = {}
         self.report = Report()
         self.images = self.annotations = 0
+        self.image_members: list[tuple[str, str]] = []
 
     def add(self, frame: dict[str, Any]) -> None:
         sources = frame.get("sources") or []
@@ -138,6 +139,7 @@ class VocWriter:
         root = Element("annotation")
         SubElement(root, "folder").text = "JPEGImages"
         SubElement(root, "filename").text = frame["id"]
+        self.image_members.append((f"JPEGImages/{safe_upload_path(frame['id'])}", sources[0].get("uri")))
         size = SubElement(root, "size")
         for key in ("width", "height"):
             SubElement(size, key).text = str(sources[0].get(key) or 0)

@@ -130,6 +130,7 @@ class YoloWriter:
         self.files: dict[str, bytes] = {}
         self.report = Report()
         self.images = self.annotations = 0
+        self.image_members: list[tuple[str, str]] = []
 
     def _index(self, label: str) -> int:
         if label not in self.names:
@@ -176,6 +177,9 @@ class YoloWriter:
         meta = frame.get("meta") if isinstance(frame.get("meta"), dict) else {}
         subset = (meta.get("yolo") or {}).get("subset") if isinstance(meta.get("yolo"), dict) else None
         path = safe_upload_path(frame["id"] if subset is not None else f"train/{frame['id']}")
+        if not posixpath.splitext(path)[1]:
+            path += posixpath.splitext(sources[0].get("uri") or "")[1] or ".jpg"
+        self.image_members.append((f"images/{path}", sources[0].get("uri")))
         self.files[f"labels/{posixpath.splitext(path)[0]}.txt"] = ("\n".join(lines) + "\n" if lines else "").encode()
         self.images += 1
 

@@ -128,7 +128,7 @@ def cmd_export(args) -> int:
         if not args.destination:
             raise sdk.InvalidRequestError(f"--destination: give the folder to unpack the {args.format} export into")
         folder = version.export_annotations(format=args.format, destination=args.destination,
-                                            show_progress=args.progress)
+                                            show_progress=args.progress, include_images=args.include_images)
         for kind, count in version.last_export_report.items():
             print(f"not carried by {args.format}: {count} {kind}", file=sys.stderr)
         print(folder)
@@ -237,7 +237,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--version", help="version name (default: the current version)")
     sub.add_argument("--format", default="jsonl", choices=["jsonl", "coco", "yolo", "voc", "cvat", "datumaro"])
     sub.add_argument("--output", default="-", help="jsonl: the file to write (default: standard output)")
-    sub.add_argument("--destination", help="coco, yolo: the folder to unpack the export into")
+    sub.add_argument("--destination", help="annotation formats: the folder to unpack the export into")
+    sub.add_argument("--include-images", action="store_true",
+                     help="annotation formats: copy the images the server stores into the export")
     sub.add_argument("--progress", action="store_true", help="show a progress bar")
 
     sub = command("delete", cmd_delete, "delete a dataset")

@@ -55,7 +55,8 @@ def annotation_export(request: HttpRequest, version_id) -> HttpResponse:
     try:
         require_dataset(request.user, version.dataset, "frames.view")
         format = request.POST.get("format")
-        jobs.export_job_create(version, format=format, user=request.user)
+        jobs.export_job_create(version, format=format, user=request.user,
+                               include_images=request.POST.get("include_images") == "on")
         messages.success(request, f"Exporting {version.name} as {format}: the job is listed under Annotations.")
     except ServiceError as exc:
         messages.error(request, exc.message)

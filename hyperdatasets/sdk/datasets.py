@@ -526,10 +526,12 @@ class DatasetVersion:
         return job.wait(show_progress=show_progress).raise_if_failed() if wait else job
 
     def export_annotations(self, format: str = "coco", destination: str | Path = ".",
-                           show_progress: bool = False) -> Path:
+                           show_progress: bool = False, include_images: bool = False) -> Path:
         """Export this version as an annotation archive, unpacked into the folder ``destination``; returns
-        it. What the format cannot carry is counted in ``last_export_report`` and warned about."""
-        data = _client().send_json("POST", f"/api/versions/{self.id}/annotation-exports/", {"format": format})
+        it. With ``include_images``, the images the server stores (its uploads) are copied in as well. What
+        the format cannot carry is counted in ``last_export_report`` and warned about."""
+        data = _client().send_json("POST", f"/api/versions/{self.id}/annotation-exports/",
+                                   {"format": format, "include_images": include_images})
         job = AnnotationJob(data).wait(show_progress=show_progress).raise_if_failed()
         self.last_export_report = dict(job.report)
         if job.report:

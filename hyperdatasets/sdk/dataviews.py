@@ -325,12 +325,13 @@ class DataView:
         return job.wait(show_progress=show_progress, timeout=timeout) if wait else job
 
     def export_annotations(self, format: str = "coco", destination: str | Path = ".",
-                           show_progress: bool = False) -> Path:
+                           show_progress: bool = False, include_images: bool = False) -> Path:
         """Export the frames a run of the dataview takes (its order and limit, one pass; mapping and
         enumeration applied) as an annotation archive (``coco``, ``yolo``, ``voc``, ``cvat``, ``datumaro``),
         unpacked into the folder ``destination``; returns it. What the format cannot carry is counted in
         ``last_export_report`` and warned about."""
-        data = _client().send_json("POST", f"/api/dataviews/{self._stored()}/annotation-exports/", {"format": format})
+        data = _client().send_json("POST", f"/api/dataviews/{self._stored()}/annotation-exports/",
+                                   {"format": format, "include_images": include_images})
         job = AnnotationJob(data).wait(show_progress=show_progress).raise_if_failed()
         self.last_export_report = dict(job.report)
         if job.report:

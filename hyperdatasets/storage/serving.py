@@ -93,6 +93,11 @@ def own_upload_name(dataset_id, uri: str) -> str | None:
     return f"datasets/{dataset_id}/{rest}"
 
 
+def local_root_file(uri: str) -> Path | None:
+    """A ``file://`` URI's file when it lies in one of the ``HYPERDATASETS_LOCAL_ROOTS`` folders, else None."""
+    return _local_file(uri, [Path(p).resolve() for p in settings.HYPERDATASETS_LOCAL_ROOTS])
+
+
 def _local_file(uri: str, roots: list[Path]) -> Path | None:
     if not uri.startswith("file://"):
         return None

@@ -89,3 +89,15 @@ def test_images_of_a_dataset_folder_are_uploaded(api, start_worker, tmp_path):  
     assert (source["width"], source["height"]) == (640, 480)
     stored = Path(source["uri"][len("file://"):]).read_bytes()
     assert stored == (folder / "images" / "train" / "a.jpg").read_bytes()
+
+    # Exported with its images, the folder is a whole YOLO dataset again, which imports as it was.
+    out = version.export_annotations(format="yolo", destination=tmp_path / "out", include_images=True)
+    assert version.last_export_report == {}
+    for name in ("train/a.jpg", "val/b.png", "train/c.jpg"):
+        assert (out / "images" / name).read_bytes() == (folder / "images" / name).read_bytes()
+    again = sdk.DatasetVersion.create_new_dataset(dataset_name="yolo-again", dataset_project="formats")
+    assert again.import_annotations(out, format="yolo").annotations == 3
+    prefixed = sdk.DatasetVersion.create_new_dataset(dataset_name="yolo-prefixed", dataset_project="formats")
+    prefixed.import_annotations(folder, format="yolo", images_prefix="s3://bucket/yolo/images/")
+    with pytest.warns(UserWarning, match="3 images not copied"):
+        prefixed.export_annotations(format="yolo", destination=tmp_path / "prefixed", include_images=True)
