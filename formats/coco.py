@@ -102,6 +102,7 @@ class _Reader:
 
 
 PENDING_MASK = "_coco_rle"  # a mask ROI's RLE, until the import renders it into a mask image (formats.masks)
+PENDING_IMAGE = "_mask_image"  # a mask ROI's mask image as the file gave it, until the import stores it
 
 
 def _rle(read: _Reader, value: dict, path: str) -> dict:

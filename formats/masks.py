@@ -18,7 +18,7 @@ from django.core.files.storage import default_storage
 from PIL import Image, UnidentifiedImageError
 from pycocotools import mask as coco_mask
 
-from formats.coco import PENDING_MASK, FormatError
+from formats.coco import PENDING_IMAGE, PENDING_MASK, FormatError
 from hyperdatasets.models import Dataset
 from hyperdatasets.services.uploads import upload_store
 from hyperdatasets.storage.serving import own_upload_name
@@ -42,13 +42,34 @@ def binary_rle(binary: np.ndarray) -> dict[str, Any]:
     return {"size": [int(v) for v in encoded["size"]], "counts": encoded["counts"].decode("ascii")}
 
 
-def render_pending(dataset: Dataset, frames: list[dict[str, Any]], file: str) -> list[tuple[int, str]]:
-    """Store the mask image of every pending mask ROI of ``frames`` and point the ROI and its source at it
-    (in place). Returns the (category id, label) of each mask value used."""
-    used: dict[int, str] = {}
+def _store_image(dataset: Dataset, frame: dict, mask_id: str, content: bytes, width: int, height: int,
+                 file: str, path: str) -> None:
+    stored = upload_store(dataset, kind="mask", filename=f"{mask_id}.png", fileobj=io.BytesIO(content),
+                          size=len(content), content_type="image/png")
+    masks = frame["sources"][0].setdefault("masks", [])
+    if len(masks) >= MAX_MASKS_PER_SOURCE:
+        raise FormatError(file, path, f"image {frame['id']!r} has more than {MAX_MASKS_PER_SOURCE} masks")
+    masks.append({"id": mask_id, "uri": stored.uri, "content_type": "image/png", "width": width, "height": height})
+
+
+def render_pending(dataset: Dataset, frames: list[dict[str, Any]], file: str) -> list[tuple[list[int], str]]:
+    """Store the mask image of every pending mask ROI of ``frames`` (rendered from COCO's RLE, or a format's
+    mask image as given, stored once per frame) and point the ROI and its source at it, in place. Returns
+    the (value, label) of each mask value used."""
+    used: dict[tuple, str] = {}
     for frame in frames:
         source = frame["sources"][0]
+        stored_ids: set[str] = set()
         for roi in frame["rois"]:
+            given = roi.pop(PENDING_IMAGE, None)
+            if given is not None:
+                if given["mask_id"] not in stored_ids:
+                    _store_image(dataset, frame, given["mask_id"], given["image"], given["width"], given["height"],
+                                 file, given["path"])
+                    stored_ids.add(given["mask_id"])
+                roi["mask"] = {"id": given["mask_id"], "value": given["value"]}
+                used[tuple(given["value"])] = roi["label"][0]
+                continue
             pending = roi.pop(PENDING_MASK, None)
             if pending is None:
                 continue
@@ -65,19 +86,11 @@ def render_pending(dataset: Dataset, frames: list[dict[str, Any]], file: str) ->
             pixels[binary] = value
             out = io.BytesIO()
             Image.fromarray(pixels, "RGB").save(out, format="PNG")
-            out.seek(0)
             mask_id = roi["meta"]["_id"]
-            stored = upload_store(dataset, kind="mask", filename=f"{mask_id}.png", fileobj=out,
-                                  size=out.getbuffer().nbytes, content_type="image/png")
-            masks = source.setdefault("masks", [])
-            if len(masks) >= MAX_MASKS_PER_SOURCE:
-                raise FormatError(file, pending["path"], f"image {frame['id']!r} has more than "
-                                                         f"{MAX_MASKS_PER_SOURCE} RLE masks")
-            masks.append({"id": mask_id, "uri": stored.uri, "content_type": "image/png", "width": width,
-                          "height": height})
+            _store_image(dataset, frame, mask_id, out.getvalue(), width, height, file, pending["path"])
             roi["mask"] = {"id": mask_id, "value": value}
-            used[pending["category"]] = roi["label"][0]
-    return sorted(used.items())
+            used[tuple(value)] = roi["label"][0]
+    return [(list(value), label) for value, label in used.items()]
 
 
 def mask_reader(dataset_ids: list):

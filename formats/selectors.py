@@ -96,7 +96,8 @@ def frames_export(frames, *, format: str, categories: list | None, dataset_ids: 
     writers = {yolo.FORMAT: yolo.YoloWriter, voc.FORMAT: voc.VocWriter, cvat.FORMAT: cvat.CvatWriter,
                datumaro_json.FORMAT: datumaro_json.DatumaroWriter}
     if format in writers:
-        writer = writers[format](categories)
+        writer = voc.VocWriter(categories, masks.mask_reader(dataset_ids)) if format == voc.FORMAT else \
+            writers[format](categories)
         for frame in frames:
             writer.add(frame)
         report = writer.report.as_dict()

@@ -38,13 +38,12 @@ def _merged_categories(kept: Any, new: list[dict[str, Any]]) -> list[dict[str, A
     return sorted(by_id.values(), key=lambda c: c["id"])
 
 
-def _merged_mask_labels(kept: Any, used: list[tuple[int, str]]) -> dict[str, Any]:
-    """The version's mask-label mapping with each imported mask value (a category's colour) mapped to its
+def _merged_mask_labels(kept: Any, used: list[tuple[list[int], str]]) -> dict[str, Any]:
+    """The version's mask-label mapping with each imported mask value (a class's colour) mapped to its
     label; values already mapped keep their labels."""
     pairs = [(e["value"], e["labels"]) for e in (kept or {}).get(ALL_SOURCES_KEY, []) if isinstance(e, dict)]
     known = {tuple(value) for value, _labels in pairs}
-    pairs += [(masks.category_value(category), [label]) for category, label in used
-              if tuple(masks.category_value(category)) not in known]
+    pairs += [(value, [label]) for value, label in used if tuple(value) not in known]
     return mask_labels_from_pairs(pairs)
 
 

@@ -134,3 +134,42 @@ def test_bad_xml_is_refused_with_the_file_and_element(draft, extra, where, rule)
         annotations_import(draft, format="voc", data=Bundle("voc.zip", voc_archive(extra)), images_prefix=PREFIX)
     assert refused.value.file == where and rule in refused.value.rule, str(refused.value)
     assert frames_get(draft, ["2007_000027.jpg"]) == {}
+
+
+def test_segmentation_masks_both_ways_with_datumaro(draft, tmp_path):
+    from datumaro.components.annotation import Mask
+
+    from annotations.mask_labels import MASK_LABELS_KEY
+
+    cat = np.zeros((40, 60), np.uint8)
+    cat[5:20, 10:30] = 1
+    dog = np.zeros((40, 60), np.uint8)
+    dog[25:38, 40:58] = 1
+    items = [DatasetItem(id="seg0", subset="train", media=DatumaroImage.from_numpy(np.zeros((40, 60, 3), np.uint8)),
+                         annotations=[Mask(cat, label=1), Mask(dog, label=2), Bbox(10, 5, 20, 15, label=1)])]
+    categories = {AnnotationType.label: LabelCategories.from_iterable(["background", "cat", "dog"])}
+    DatumaroDataset.from_iterable(items, categories=categories).export(str(tmp_path / "theirs"), "voc",
+                                                                       save_media=True)
+    result = annotations_import(draft, format="voc", data=Bundle("voc.zip", _zipped(tmp_path / "theirs")),
+                                images_prefix=PREFIX)
+    assert result.frames == 1
+    version = DatasetVersion.objects.get(pk=draft.pk)
+    frame = frames_get(version, ["seg0.jpg"])["seg0.jpg"]
+    masks = [roi for roi in frame["rois"] if roi["meta"]["_type"] == "mask"]
+    assert [(roi["label"], roi["mask"]) for roi in masks] == [
+        (["dog"], {"id": "voc-class", "value": [0, 128, 0]}), (["cat"], {"id": "voc-class", "value": [128, 0, 0]})]
+    assert [m["id"] for m in frame["sources"][0]["masks"]] == ["voc-class"]
+    mapping = {tuple(e["value"]): e["labels"] for e in version.metadata[MASK_LABELS_KEY]["_all_"]}
+    assert mapping == {(0, 128, 0): ["dog"], (128, 0, 0): ["cat"]}
+
+    exported = annotations_export(version, format="voc")
+    assert exported.report == {} and "SegmentationClass/seg0.png" in exported.files
+    _write(exported.files, tmp_path / "ours")
+    (tmp_path / "ours" / "JPEGImages" / "seg0.jpg").write_bytes((tmp_path / "theirs" / "JPEGImages" /
+                                                                 "seg0.jpg").read_bytes())
+    again = DatumaroDataset.import_from(str(tmp_path / "ours"), "voc_segmentation")
+    labels = again.categories()[AnnotationType.label]
+    read = {labels[a.label].name: a.image for item in again for a in item.annotations if a.type.name == "mask"}
+    read.pop("background", None)  # Datumaro reads the unlabelled pixels as a background mask
+    assert sorted(read) == ["cat", "dog"]
+    assert np.array_equal(read["cat"].astype(np.uint8), cat) and np.array_equal(read["dog"].astype(np.uint8), dog)
