@@ -105,6 +105,11 @@ PENDING_MASK = "_coco_rle"  # a mask ROI's RLE, until the import renders it into
 PENDING_IMAGE = "_mask_image"  # a mask ROI's mask image as the file gave it, until the import stores it
 
 
+def check_rle(file: str, value: dict, path: str) -> dict:
+    """An RLE (``{size, counts}``) checked as COCO's are, errors naming ``file`` and ``path``."""
+    return _rle(_Reader(file), value, path)
+
+
 def _rle(read: _Reader, value: dict, path: str) -> dict:
     """An RLE segmentation, checked: ``size`` [height, width] and ``counts``, a list of run lengths that
     add up to height x width, or COCO's compressed string."""

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from annotations.rois import POLY_PART_SEPARATOR
+from formats import coco
 from formats.bundle import Bundle
 from formats.coco import FormatError, Imported, Report
 from hyperdatasets.upload_paths import safe_upload_path
@@ -99,11 +100,21 @@ def datumaro_read(bundle: Bundle, *, images_prefix: str) -> Imported:
                 elif kind == "label":
                     shape, poly = None, []
                 elif kind == "mask":
-                    raise FormatError(where, f"{at}.type", "masks are not imported yet")
+                    rle = ann.get("rle")
+                    if not isinstance(rle, dict):
+                        raise FormatError(where, f"{at}.rle", "must be an object {counts, size}")
+                    shape, poly = "mask", []
+                    extra["_pending"] = {"rle": coco.check_rle(where, rle, f"{at}.rle"), "category": label_id + 1,
+                                         "path": f"{at}.rle"}
                 else:
                     raise FormatError(where, f"{at}.type", "must be bbox, polygon, points, polyline, ellipse or label")
-                rois.append({"label": [names[label_id]], "poly": poly, "sources": ["default"],
-                             "meta": {"datumaro": extra, **({"_type": shape} if shape else {})}})
+                pending = extra.pop("_pending", None)
+                roi = {"label": [names[label_id]], "poly": poly, "sources": ["default"],
+                       "meta": {"datumaro": extra, **({"_type": shape} if shape else {})}}
+                if pending is not None:
+                    roi["meta"]["_id"] = f"datumaro-{k}"  # the mask image's id in the frame's source
+                    roi[coco.PENDING_MASK] = pending
+                rois.append(roi)
                 count += 1
             frames.append({"id": frame_id, "sources": [source], "rois": rois, "meta": {"datumaro": meta}})
     categories = [{"id": index, "name": name} for name, index in labels.items()]
@@ -111,7 +122,9 @@ def datumaro_read(bundle: Bundle, *, images_prefix: str) -> Imported:
 
 
 class DatumaroWriter:
-    def __init__(self, kept: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, kept: list[dict[str, Any]] | None = None, mask_rle=None) -> None:
+        """``mask_rle(uri, value)``: the RLE of a mask image's pixels of ``value``, or None."""
+        self.mask_rle = mask_rle
         self.labels: list[str] = [c["name"] for c in kept or [] if isinstance(c, dict) and isinstance(c.get("name"),
                                                                                                      str)]
         self.items: dict[str, list[dict[str, Any]]] = {}
@@ -170,8 +183,17 @@ class DatumaroWriter:
                 if theta:
                     self.report.skipped["ellipse rotations"] += 1
                 ann.update(type="ellipse", points=[cx - rx, cy - ry, cx + rx, cy + ry])
+            elif shape == "mask":
+                mask = roi.get("mask") if isinstance(roi.get("mask"), dict) else {}
+                uri = next((m.get("uri") for m in sources[0].get("masks") or [] if m.get("id") == mask.get("id")),
+                           None)
+                rle = self.mask_rle(uri, mask.get("value")) if self.mask_rle and uri else None
+                if rle is None:
+                    self.report.skipped["mask ROIs whose image cannot be read"] += 1
+                    continue
+                ann.update(type="mask", rle=rle)
             else:
-                self.report.skipped["mask ROIs" if shape == "mask" else "3D shapes"] += 1
+                self.report.skipped["3D shapes"] += 1
                 continue
             if ann["type"] != "label":
                 ann["z_order"] = extra.get("z_order", 0)

@@ -96,8 +96,12 @@ def frames_export(frames, *, format: str, categories: list | None, dataset_ids: 
     writers = {yolo.FORMAT: yolo.YoloWriter, voc.FORMAT: voc.VocWriter, cvat.FORMAT: cvat.CvatWriter,
                datumaro_json.FORMAT: datumaro_json.DatumaroWriter}
     if format in writers:
-        writer = voc.VocWriter(categories, masks.mask_reader(dataset_ids)) if format == voc.FORMAT else \
-            writers[format](categories)
+        if format == voc.FORMAT:
+            writer = voc.VocWriter(categories, masks.mask_reader(dataset_ids))
+        elif format == datumaro_json.FORMAT:
+            writer = datumaro_json.DatumaroWriter(categories, masks.mask_rle_reader(dataset_ids))
+        else:
+            writer = writers[format](categories)
         for frame in frames:
             writer.add(frame)
         report = writer.report.as_dict()

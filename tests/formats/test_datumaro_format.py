@@ -13,6 +13,7 @@ from datumaro.components.annotation import (
     Ellipse,
     Label,
     LabelCategories,
+    Mask,
     Points,
     Polygon,
     PolyLine,
@@ -37,11 +38,14 @@ PREFIX = "s3://bucket/dm/images/"
 
 def _built() -> DatumaroDataset:
     pixels = np.zeros((40, 60, 3), np.uint8)
+    region = np.zeros((40, 60), np.uint8)
+    region[3:17, 20:41] = 1
     items = [DatasetItem(id=f"im{i}", subset="train" if i < 2 else "val", media=DatumaroImage.from_numpy(pixels),
                          attributes={"time": "day" if i % 2 else "night"}, annotations=[
                              Bbox(1, 2, 10, 5, label=0, attributes={"occluded": True}, group=7, z_order=1),
                              Polygon([0, 0, 9, 0, 9, 9], label=1), Points([3, 4, 5, 6], [2, 1], label=1),
-                             PolyLine([1, 1, 8, 8], label=2), Ellipse(10, 10, 20, 16, label=2), Label(0)])
+                             PolyLine([1, 1, 8, 8], label=2), Ellipse(10, 10, 20, 16, label=2), Label(0),
+                             Mask(region, label=1)])
              for i in range(3)]
     return DatumaroDataset.from_iterable(items, categories={
         AnnotationType.label: LabelCategories.from_iterable(["car", "tree", "lane"])})
@@ -61,7 +65,7 @@ def test_datumaro_both_ways(draft, tmp_path):
     original.export(str(tmp_path / "theirs"), "datumaro", save_media=True)
     result = annotations_import(draft, format="datumaro", data=Bundle("dm.zip", _zipped(tmp_path / "theirs")),
                                 images_prefix=PREFIX)
-    assert (result.frames, result.annotations, result.categories) == (3, 18, 3)
+    assert (result.frames, result.annotations, result.categories) == (3, 21, 3)
     frame = frames_get(draft, ["train/im1"])["train/im1"]
     assert frame["sources"][0] == {**frame["sources"][0], "uri": PREFIX + "train/im1.jpg", "width": 60,
                                    "height": 40}
@@ -69,11 +73,12 @@ def test_datumaro_both_ways(draft, tmp_path):
     box = frame["rois"][0]
     assert box["poly"] == [1, 2, 11, 2, 11, 7, 1, 7] and box["meta"] == {
         "_type": "b2d", "datumaro": {"group": 7, "z_order": 1, "attributes": {"occluded": True}}}
-    assert [r["meta"].get("_type") for r in frame["rois"]] == ["b2d", "p2d", "k2d", "k2d", "elp", None]
+    assert [r["meta"].get("_type") for r in frame["rois"]] == ["b2d", "p2d", "k2d", "k2d", "elp", None, "mask"]
+    assert frame["rois"][6]["mask"] == {"id": "datumaro-6", "value": [2, 0, 0]}
     assert frame["rois"][4]["poly"] == [15, 13, 5, 3, 0]
 
     exported = annotations_export(DatasetVersion.objects.get(pk=draft.pk), format="datumaro")
-    assert exported.report == {} and (exported.images, exported.annotations) == (3, 18)
+    assert exported.report == {} and (exported.images, exported.annotations) == (3, 21)
     _write(exported.files, tmp_path / "ours")
     again = DatumaroDataset.import_from(str(tmp_path / "ours"), "datumaro")
     assert sorted((item.subset, item.id) for item in again) == sorted((item.subset, item.id) for item in original)
@@ -87,6 +92,8 @@ def test_datumaro_both_ways(draft, tmp_path):
             assert mine.group == their.group
             if hasattr(their, "points"):
                 assert list(mine.points) == pytest.approx(list(their.points))
+            if their.type.name == "mask":
+                assert np.array_equal(mine.image, their.image)  # pixel-exact
 
 
 @pytest.mark.parametrize("change, path", [
