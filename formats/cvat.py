@@ -12,17 +12,62 @@ import math
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
+import numpy as np
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
 from annotations.rois import POLY_PART_SEPARATOR
 from formats.bundle import Bundle
-from formats.coco import FormatError, Imported, Report
+from formats.coco import PENDING_MASK, FormatError, Imported, Report
 from hyperdatasets.upload_paths import safe_upload_path
 
 FORMAT = "cvat"
 ANNOTATIONS_FILE = "annotations.xml"
-SHAPES = ("box", "polygon", "polyline", "points", "ellipse", "tag")
+SHAPES = ("box", "polygon", "polyline", "points", "ellipse", "tag", "mask")
+
+
+def _mask_binary(where: str, node, at: str, width: int | None, height: int | None) -> np.ndarray:
+    """A CVAT mask: ``rle`` (run lengths, starting with a background run, row by row over the box ``left top
+    width height``) as the image's binary mask."""
+    box = [_float(where, node, key, at) for key in ("left", "top", "width", "height")]
+    if not all(v >= 0 and v == int(v) for v in box):
+        raise FormatError(where, f"{at}/@left", "left, top, width and height must be whole pixels")
+    left, top, box_w, box_h = (int(v) for v in box)
+    try:
+        runs = [int(v) for v in (node.get("rle") or "").replace(" ", "").split(",") if v != ""]
+    except ValueError:
+        raise FormatError(where, f"{at}/@rle", "must be comma-separated run lengths") from None
+    if any(v < 0 for v in runs) or sum(runs) != box_w * box_h:
+        raise FormatError(where, f"{at}/@rle", f"run lengths must add up to width x height ({box_w * box_h})")
+    if width is None or height is None or left + box_w > width or top + box_h > height:
+        raise FormatError(where, at, "needs the image's width and height, and must lie inside the image")
+    flat = np.zeros(box_w * box_h, bool)
+    position = 0
+    for index, run in enumerate(runs):
+        if index % 2:
+            flat[position:position + run] = True
+        position += run
+    binary = np.zeros((height, width), bool)
+    binary[top:top + box_h, left:left + box_w] = flat.reshape(box_h, box_w)
+    return binary
+
+
+def _mask_attributes(binary: np.ndarray) -> dict[str, str] | None:
+    """CVAT's mask attributes (``rle left top width height``) of a binary mask, or None when it is empty."""
+    rows, cols = np.nonzero(binary)
+    if not len(rows):
+        return None
+    top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
+    flat = binary[top:bottom + 1, left:right + 1].flatten()
+    runs, current, run = [], False, 0
+    for pixel in flat:
+        if pixel != current:
+            runs.append(run)
+            current, run = pixel, 0
+        run += 1
+    runs.append(run)
+    return {"rle": ", ".join(str(v) for v in runs), "left": str(left), "top": str(top),
+            "width": str(right - left + 1), "height": str(bottom - top + 1)}
 
 
 def _float(where: str, node, key: str, at: str) -> float:
@@ -33,6 +78,13 @@ def _float(where: str, node, key: str, at: str) -> float:
     if not math.isfinite(value):
         raise FormatError(where, f"{at}/@{key}", "must be a finite number")
     return value
+
+
+def _binary_rle(binary: np.ndarray) -> dict[str, Any]:
+    from pycocotools import mask as coco_mask
+
+    encoded = coco_mask.encode(np.asfortranarray(binary.astype(np.uint8)))
+    return {"size": [int(v) for v in encoded["size"]], "counts": encoded["counts"].decode("ascii")}
 
 
 def _points(where: str, node, at: str) -> list[float]:
@@ -94,8 +146,6 @@ def cvat_read(bundle: Bundle, *, images_prefix: str) -> Imported:
         rois = []
         for shape_index, node in enumerate(image):
             shape_where = f"{path}/{node.tag}[{shape_index}]"
-            if node.tag == "mask":
-                raise FormatError(where, shape_where, "CVAT masks (RLE) are not imported yet")
             if node.tag not in SHAPES:
                 continue
             label = node.get("label")
@@ -126,10 +176,17 @@ def cvat_read(bundle: Bundle, *, images_prefix: str) -> Imported:
                 cx, cy, rx, ry = (_float(where, node, key, shape_where) for key in ("cx", "cy", "rx", "ry"))
                 rotation = _float(where, node, "rotation", shape_where) if node.get("rotation") is not None else 0.0
                 shape, poly = "elp", [cx, cy, rx, ry, math.radians(rotation)]
+            elif node.tag == "mask":
+                binary = _mask_binary(where, node, shape_where, source.get("width"), source.get("height"))
+                shape, poly = "mask", []
             else:  # a tag: a frame label
                 shape, poly = None, []
             roi: dict[str, Any] = {"label": [label], "poly": poly, "sources": ["default"],
                                    "meta": {"cvat": meta, **({"_type": shape} if shape else {})}}
+            if shape == "mask":
+                roi["meta"]["_id"] = f"cvat-{shape_index}"  # the mask image's id in the frame's source
+                roi[PENDING_MASK] = {"rle": _binary_rle(binary), "category": labels[label] + 1,
+                                     "path": f"{shape_where}/@rle"}
             rois.append(roi)
             count += 1
         frames.append({"id": name, "sources": [source], "rois": rois, "meta": {"cvat": cvat_meta}})
@@ -147,7 +204,9 @@ def _number(value: float) -> str:
 
 
 class CvatWriter:
-    def __init__(self, kept: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, kept: list[dict[str, Any]] | None = None, mask_pixels=None) -> None:
+        """``mask_pixels(uri)``: a mask image's pixels (RGB), or None when it cannot be read."""
+        self.mask_pixels = mask_pixels
         self.labels: list[str] = [c["name"] for c in kept or [] if isinstance(c, dict) and isinstance(c.get("name"),
                                                                                                      str)]
         self.root = Element("annotations")
@@ -209,8 +268,20 @@ class CvatWriter:
                 cx, cy, rx, ry, theta = poly
                 node = SubElement(image, "ellipse", {**attrs, "cx": _number(cx), "cy": _number(cy), "rx": _number(rx),
                                                      "ry": _number(ry), "rotation": _number(math.degrees(theta))})
+            elif shape == "mask":
+                mask = roi.get("mask") if isinstance(roi.get("mask"), dict) else {}
+                uri = next((m.get("uri") for m in sources[0].get("masks") or [] if m.get("id") == mask.get("id")),
+                           None)
+                pixels = self.mask_pixels(uri) if self.mask_pixels and uri else None
+                value = mask.get("value")
+                found = _mask_attributes(np.all(pixels == np.array(value, np.uint8), axis=-1)) \
+                    if pixels is not None and isinstance(value, list) and len(value) == 3 else None
+                if found is None:
+                    self.report.skipped["mask ROIs whose image cannot be read"] += 1
+                    continue
+                node = SubElement(image, "mask", {**attrs, **found})
             else:
-                self.report.skipped["mask ROIs" if shape == "mask" else "3D shapes"] += 1
+                self.report.skipped["3D shapes"] += 1
                 continue
             if node.tag != "tag":
                 node.set("occluded", str(extra.get("occluded", "0")))

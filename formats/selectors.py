@@ -98,6 +98,8 @@ def frames_export(frames, *, format: str, categories: list | None, dataset_ids: 
     if format in writers:
         if format == voc.FORMAT:
             writer = voc.VocWriter(categories, masks.mask_reader(dataset_ids))
+        elif format == cvat.FORMAT:
+            writer = cvat.CvatWriter(categories, masks.mask_reader(dataset_ids))
         elif format == datumaro_json.FORMAT:
             writer = datumaro_json.DatumaroWriter(categories, masks.mask_rle_reader(dataset_ids))
         else:

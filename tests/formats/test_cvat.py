@@ -129,8 +129,12 @@ def test_we_import_what_datumaro_exports_as_cvat(draft, tmp_path):
      "image[0]/polygon[0]/@points", "must be 'x,y;x,y;...'"),
     ("<annotations><image name='a'><polygon label='x' points='1,2;3,4'/></image></annotations>",
      "image[0]/polygon[0]/@points", "at least 3 points"),
-    ("<annotations><image name='a'><mask label='x' rle='1,2'/></image></annotations>", "image[0]/mask[0]",
-     "not imported yet"),
+    ("<annotations><image name='a'><mask label='x' rle='1,2'/></image></annotations>", "image[0]/mask[0]/@left",
+     "must be a number"),
+    ("<annotations><image name='a' width='4' height='4'><mask label='x' rle='1,2' left='0' top='0' width='2' "
+     "height='2'/></image></annotations>", "image[0]/mask[0]/@rle", "must add up to width x height (4)"),
+    ("<annotations><image name='a' width='4' height='4'><mask label='x' rle='1,3' left='3' top='0' width='2' "
+     "height='2'/></image></annotations>", "image[0]/mask[0]", "must lie inside the image"),
     ("<root/>", "root", "must be <annotations>"),
     ("<annotations><image", "xml", "not readable XML"),
 ])
@@ -147,3 +151,28 @@ def test_an_archive_must_hold_one_xml_file(draft):
         archive.writestr("b.xml", XML)
     with pytest.raises(FormatError, match="must hold one CVAT XML file, found 2"):
         annotations_import(draft, format="cvat", data=Bundle("two.zip", out.getvalue()), images_prefix=PREFIX)
+
+
+def test_masks_both_ways(draft):
+    xml = ("<annotations><version>1.1</version><image id='0' name='m.jpg' width='8' height='6'>"
+           "<mask label='road' source='manual' occluded='0' rle='2, 3, 1, 2, 4' left='2' top='1' width='4' "
+           "height='3' z_order='0'/></image></annotations>")
+    annotations_import(draft, format="cvat", data=Bundle("annotations.xml", xml.encode()), images_prefix=PREFIX)
+    version = DatasetVersion.objects.get(pk=draft.pk)
+    frame = frames_get(version, ["m.jpg"])["m.jpg"]
+    roi = frame["rois"][0]
+    assert roi["meta"]["_type"] == "mask" and roi["mask"] == {"id": "cvat-0", "value": [1, 0, 0]}
+    exported = annotations_export(version, format="cvat")
+    assert exported.report == {}
+    text = exported.files["annotations.xml"].decode()
+    # Row by row over the 4x3 box: 2 off, 3 on, 1 off, 2 on, 4 off; the box shrinks to the rows with pixels.
+    assert 'rle="2, 3, 1, 2" left="2" top="1" width="4" height="2"' in text, text
+    again = version_head(dataset_create(dataset_name="cvat-masks-again", dataset_project="formats"))
+    annotations_import(again, format="cvat", data=Bundle("annotations.xml", exported.files["annotations.xml"]),
+                       images_prefix=PREFIX)
+    from formats.masks import mask_reader
+
+    first = mask_reader([version.dataset_id])(frame["sources"][0]["masks"][0]["uri"])
+    second_frame = frames_get(again, ["m.jpg"])["m.jpg"]
+    second = mask_reader([again.dataset_id])(second_frame["sources"][0]["masks"][0]["uri"])
+    assert np.array_equal(first, second) and int(np.all(first == [1, 0, 0], axis=-1).sum()) == 5
