@@ -43,19 +43,23 @@ def binary_rle(binary: np.ndarray) -> dict[str, Any]:
 
 
 def _store_image(dataset: Dataset, frame: dict, mask_id: str, content: bytes, width: int, height: int,
-                 file: str, path: str) -> None:
+                 file: str, path: str, created: list[str]) -> None:
     stored = upload_store(dataset, kind="mask", filename=f"{mask_id}.png", fileobj=io.BytesIO(content),
                           size=len(content), content_type="image/png")
+    if stored.created:
+        created.append(stored.name)
     masks = frame["sources"][0].setdefault("masks", [])
     if len(masks) >= MAX_MASKS_PER_SOURCE:
         raise FormatError(file, path, f"image {frame['id']!r} has more than {MAX_MASKS_PER_SOURCE} masks")
     masks.append({"id": mask_id, "uri": stored.uri, "content_type": "image/png", "width": width, "height": height})
 
 
-def render_pending(dataset: Dataset, frames: list[dict[str, Any]], file: str) -> list[tuple[list[int], str]]:
+def render_pending(dataset: Dataset, frames: list[dict[str, Any]], file: str, created: list[str]
+                   ) -> list[tuple[list[int], str]]:
     """Store the mask image of every pending mask ROI of ``frames`` (rendered from COCO's RLE, or a format's
     mask image as given, stored once per frame) and point the ROI and its source at it, in place. Returns
-    the (value, label) of each mask value used."""
+    the (value, label) of each mask value used; the storage names of the files it stored are added to
+    ``created``."""
     used: dict[tuple, str] = {}
     for frame in frames:
         source = frame["sources"][0]
@@ -65,7 +69,7 @@ def render_pending(dataset: Dataset, frames: list[dict[str, Any]], file: str) ->
             if given is not None:
                 if given["mask_id"] not in stored_ids:
                     _store_image(dataset, frame, given["mask_id"], given["image"], given["width"], given["height"],
-                                 file, given["path"])
+                                 file, given["path"], created)
                     stored_ids.add(given["mask_id"])
                 roi["mask"] = {"id": given["mask_id"], "value": given["value"]}
                 used[tuple(given["value"])] = roi["label"][0]
@@ -87,7 +91,7 @@ def render_pending(dataset: Dataset, frames: list[dict[str, Any]], file: str) ->
             out = io.BytesIO()
             Image.fromarray(pixels, "RGB").save(out, format="PNG")
             mask_id = roi["meta"]["_id"]
-            _store_image(dataset, frame, mask_id, out.getvalue(), width, height, file, pending["path"])
+            _store_image(dataset, frame, mask_id, out.getvalue(), width, height, file, pending["path"], created)
             roi["mask"] = {"id": mask_id, "value": value}
             used[tuple(value)] = roi["label"][0]
     return [(list(value), label) for value, label in used.items()]

@@ -8,6 +8,7 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 
 from annotations.mask_labels import ALL_SOURCES_KEY, MASK_LABELS_KEY, mask_labels_from_pairs
@@ -60,7 +61,7 @@ IMAGE_FOLDERS = {voc.FORMAT: ("JPEGImages/", ""), yolo.FORMAT: ("images/", "")}
 IN_ARCHIVE = "archive-image:"
 
 
-def _upload_images(dataset, frames: list[dict[str, Any]], bundle: Bundle, format: str) -> None:
+def _upload_images(dataset, frames: list[dict[str, Any]], bundle: Bundle, format: str, created: list[str]) -> None:
     """Replace each source's in-archive path by the URI of its image, uploaded into the dataset's media
     storage (content-addressed: the same image uploaded again is stored once)."""
     names = set(bundle.names())
@@ -76,6 +77,8 @@ def _upload_images(dataset, frames: list[dict[str, Any]], bundle: Bundle, format
             content = bundle.read(found)
             stored = upload_store(dataset, kind="source", filename=posixpath.basename(relative),
                                   fileobj=io.BytesIO(content), size=len(content), path=f"imports/{relative}")
+            if stored.created:
+                created.append(stored.name)
             source["uri"] = stored.uri
             for key in ("width", "height"):
                 if source.get(key) is None and getattr(stored, key) is not None:
@@ -100,25 +103,14 @@ def _read(format: str, data: Any, images_prefix: str, file: str) -> coco.Importe
     return coco.coco_read(data, images_prefix=images_prefix, file=file)
 
 
-def annotations_import(version: DatasetVersion, *, format: str, data: Any, images_prefix: str,
-                       file: str = "annotations.json") -> ImportResult:
-    """Import an annotation file (``format``: one of ``FORMATS``; ``data``: a ``Bundle`` of what was uploaded,
-    or COCO's parsed JSON) into a Draft version; each image's file is ``images_prefix`` + its path (an
-    ``s3://``, ``gs://``, ``azure://``, ``https://`` or local prefix). A frame of the version with the same id
-    is replaced. Classes are kept in the version's metadata under the format's name."""
-    if format not in FORMATS:
-        raise InvalidInput.for_field("format", f"must be one of {', '.join(FORMATS)}")
-    upload = check_images_prefix(images_prefix) == ""
-    if upload and not (isinstance(data, Bundle) and data.is_archive):
-        raise InvalidInput.for_field("images_prefix", "give the URI prefix of the images, or upload a zip archive "
-                                                      "holding them")
-    imported = _read(format, data, IN_ARCHIVE if upload else images_prefix, file)
+def _import(version, format: str, data: Any, file: str, imported, upload: bool, created: list[str]) -> None:
+    """Write an import's frames, mask images and metadata into the locked Draft, in one transaction."""
     with transaction.atomic():
         current = version_lock(version)
         version_refuse_if_published(current, "import annotations into it")
         if upload:
-            _upload_images(current.dataset, imported.frames, data, format)
-        mask_values = masks.render_pending(current.dataset, imported.frames, getattr(data, "name", file))
+            _upload_images(current.dataset, imported.frames, data, format, created)
+        mask_values = masks.render_pending(current.dataset, imported.frames, getattr(data, "name", file), created)
         for offset in range(0, len(imported.frames), IMPORT_BATCH):  # all in this one transaction
             batch = imported.frames[offset:offset + IMPORT_BATCH]
             failures = frames_upsert(current, batch).failures
@@ -134,4 +126,26 @@ def annotations_import(version: DatasetVersion, *, format: str, data: Any, image
         if mask_values:
             metadata[MASK_LABELS_KEY] = _merged_mask_labels(metadata.get(MASK_LABELS_KEY), mask_values)
         version_update(current, metadata=metadata)
+
+
+def annotations_import(version: DatasetVersion, *, format: str, data: Any, images_prefix: str,
+                       file: str = "annotations.json") -> ImportResult:
+    """Import an annotation file (``format``: one of ``FORMATS``; ``data``: a ``Bundle`` of what was uploaded,
+    or COCO's parsed JSON) into a Draft version; each image's file is ``images_prefix`` + its path (an
+    ``s3://``, ``gs://``, ``azure://``, ``https://`` or local prefix). A frame of the version with the same id
+    is replaced. Classes are kept in the version's metadata under the format's name."""
+    if format not in FORMATS:
+        raise InvalidInput.for_field("format", f"must be one of {', '.join(FORMATS)}")
+    upload = check_images_prefix(images_prefix) == ""
+    if upload and not (isinstance(data, Bundle) and data.is_archive):
+        raise InvalidInput.for_field("images_prefix", "give the URI prefix of the images, or upload a zip archive "
+                                                      "holding them")
+    imported = _read(format, data, IN_ARCHIVE if upload else images_prefix, file)
+    created: list[str] = []  # files this import stored: removed again when it fails
+    try:
+        _import(version, format, data, file, imported, upload, created)
+    except BaseException:
+        for name in created:
+            default_storage.delete(name)
+        raise
     return ImportResult(len(imported.frames), imported.annotations, len(imported.categories))

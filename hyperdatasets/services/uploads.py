@@ -37,6 +37,8 @@ class StoredUpload:
     width: int | None
     height: int | None
     hash: str  # SHA-256 of the content, hex
+    name: str = ""  # its name in media storage
+    created: bool = False  # stored by this call (False: the same content was there already)
 
     def as_dict(self) -> dict:
         return {"uri": self.uri, "content_type": self.content_type, "size": self.size, "width": self.width,
@@ -110,7 +112,8 @@ def upload_store(dataset: Dataset, *, kind: str, filename: str, fileobj: IO[byte
     else:
         name = f"{base}/{digest}/{_safe_name(filename)}"
         held = _stored_hash(storage, name)
-    if held != digest:
+    created = held != digest
+    if created:
         name = storage.save(name, File(fileobj, name=_safe_name(filename)))
     uri = provider_for_storage(storage).uri_for(storage, name)
-    return StoredUpload(uri, content_type, size, width, height, digest)
+    return StoredUpload(uri, content_type, size, width, height, digest, name, created)

@@ -303,7 +303,12 @@ def test_images_in_the_archive_are_uploaded_when_no_prefix_is_given(draft):
     with pytest.raises(FormatError, match=r"00001.jpg is not in the archive"):
         annotations_import(draft, format="coco", data=archive_with(data["images"][:1]), images_prefix="")
     assert frames_get(draft, ["00000.jpg"]) == {}
+    from django.core.files.storage import default_storage
+
+    stored = f"datasets/{draft.dataset_id}/sources/imports/00000.jpg"
+    assert not default_storage.exists(stored)  # the failed import removed the image it had stored
     annotations_import(draft, format="coco", data=archive_with(data["images"]), images_prefix="")
     frame = frames_get(draft, ["00000.jpg"])["00000.jpg"]
     assert "/sources/imports/00000.jpg" in frame["sources"][0]["uri"]
     assert frame["sources"][0]["content_type"] == "image/jpeg" and len(frame["rois"]) == 5
+    assert default_storage.exists(stored)
