@@ -31,6 +31,7 @@ from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.services.jobs import (
     JobLost,
     job_claim,
+    job_enqueue_on_commit,
     job_fail_if_owned,
     job_progress,
     job_succeed,
@@ -69,16 +70,7 @@ def export_create(dataview: Dataview, *, user=None, format: Any = ExportFormat.J
 
 def export_enqueue(job: DataviewExport) -> None:
     """Send the job to a worker once the current transaction commits (the sweeper covers a lost send)."""
-    def send() -> None:
-        from hyperdatasets.tasks import run_dataview_export
-
-        try:
-            run_dataview_export.delay(str(job.pk))
-        except Exception as exc:  # the broker is down: the sweeper queues the job again later
-            log.warning("could not queue dataview export %s (%s); the sweeper will retry", job.pk,
-                        type(exc).__name__)
-
-    transaction.on_commit(send)
+    job_enqueue_on_commit("run_dataview_export", job, "dataview export")
 
 
 def _progress(job: DataviewExport, owner: str, **fields: Any) -> None:

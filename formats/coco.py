@@ -56,6 +56,29 @@ class Report:
     def as_dict(self) -> dict[str, int]:
         return dict(sorted(self.skipped.items()))
 
+    def first_source(self, frame: dict[str, Any]) -> dict[str, Any] | None:
+        """The source a format's single image is (counting the frames without one, and the others)."""
+        sources = frame.get("sources") or []
+        if not sources:
+            self.skipped["frames without sources"] += 1
+            return None
+        if len(sources) > 1:
+            self.skipped["sources beyond a frame's first"] += len(sources) - 1
+        return sources[0]
+
+
+def own_meta(holder: dict[str, Any], key: str) -> dict[str, Any]:
+    """``holder["meta"][key]`` when both are objects, else {} (what a format kept of itself on import)."""
+    meta = holder.get("meta") if isinstance(holder.get("meta"), dict) else {}
+    return meta.get(key) if isinstance(meta.get(key), dict) else {}
+
+
+def roi_mask(roi: dict[str, Any], source: dict[str, Any]) -> tuple[str | None, Any]:
+    """A mask ROI's mask image URI (among its source's masks) and its value."""
+    mask = roi.get("mask") if isinstance(roi.get("mask"), dict) else {}
+    uri = next((m.get("uri") for m in source.get("masks") or [] if m.get("id") == mask.get("id")), None)
+    return uri, mask.get("value")
+
 
 # --- reading -------------------------------------------------------------------------------------------------
 
@@ -328,13 +351,9 @@ class CocoWriter:
         return self.categories[label]["id"]
 
     def add(self, frame: dict[str, Any]) -> None:
-        sources = frame.get("sources") or []
-        if not sources:
-            self.report.skipped["frames without sources"] += 1
+        source = self.report.first_source(frame)
+        if source is None:
             return
-        if len(sources) > 1:
-            self.report.skipped["sources beyond a frame's first"] += len(sources) - 1
-        source = sources[0]
         coco_meta = (frame.get("meta") or {}).get("coco") if isinstance(frame.get("meta"), dict) else None
         coco_meta = coco_meta if isinstance(coco_meta, dict) else {}
         subset = coco_meta.get("subset") if isinstance(coco_meta.get("subset"), str) and coco_meta["subset"] \
@@ -353,9 +372,8 @@ class CocoWriter:
             shape = meta.get("_type")
             labels = roi.get("label") or []
             if shape == "mask":
-                mask = roi.get("mask") if isinstance(roi.get("mask"), dict) else {}
-                uri = next((m.get("uri") for m in source.get("masks") or [] if m.get("id") == mask.get("id")), None)
-                rle = self.mask_rle(uri, mask.get("value")) if self.mask_rle and uri and labels else None
+                uri, value = roi_mask(roi, source)
+                rle = self.mask_rle(uri, value) if self.mask_rle and uri and labels else None
                 if rle is None:
                     self.report.skipped["mask ROIs whose image cannot be read" if labels else
                                         "ROIs without a label"] += 1

@@ -18,7 +18,7 @@ from defusedxml.common import DefusedXmlException
 
 from annotations.rois import POLY_PART_SEPARATOR
 from formats.bundle import Bundle
-from formats.coco import PENDING_MASK, FormatError, Imported, Report
+from formats.coco import PENDING_MASK, FormatError, Imported, Report, own_meta, roi_mask
 from hyperdatasets.upload_paths import safe_upload_path
 
 FORMAT = "cvat"
@@ -223,20 +223,16 @@ class CvatWriter:
         return label
 
     def add(self, frame: dict[str, Any]) -> None:
-        sources = frame.get("sources") or []
-        if not sources:
-            self.report.skipped["frames without sources"] += 1
+        source = self.report.first_source(frame)
+        if source is None:
             return
-        if len(sources) > 1:
-            self.report.skipped["sources beyond a frame's first"] += len(sources) - 1
-        meta = frame.get("meta") if isinstance(frame.get("meta"), dict) else {}
-        cvat_meta = meta.get("cvat") if isinstance(meta.get("cvat"), dict) else {}
+        cvat_meta = own_meta(frame, "cvat")
         image = Element("image", {"id": str(self.images), "name": frame["id"],
-                                  "width": str(sources[0].get("width") or 0),
-                                  "height": str(sources[0].get("height") or 0)})
+                                  "width": str(source.get("width") or 0),
+                                  "height": str(source.get("height") or 0)})
         subset = cvat_meta["subset"] if isinstance(cvat_meta.get("subset"), str) and cvat_meta["subset"] else "default"
         image.set("subset", subset)
-        self.image_members.append((f"images/{subset}/{safe_upload_path(frame['id'])}", sources[0].get("uri")))
+        self.image_members.append((f"images/{subset}/{safe_upload_path(frame['id'])}", source.get("uri")))
         self.subsets.setdefault(subset, None)
         for roi in frame.get("rois") or []:
             roi_meta = roi.get("meta") or {}
@@ -269,11 +265,8 @@ class CvatWriter:
                 node = SubElement(image, "ellipse", {**attrs, "cx": _number(cx), "cy": _number(cy), "rx": _number(rx),
                                                      "ry": _number(ry), "rotation": _number(math.degrees(theta))})
             elif shape == "mask":
-                mask = roi.get("mask") if isinstance(roi.get("mask"), dict) else {}
-                uri = next((m.get("uri") for m in sources[0].get("masks") or [] if m.get("id") == mask.get("id")),
-                           None)
+                uri, value = roi_mask(roi, source)
                 pixels = self.mask_pixels(uri) if self.mask_pixels and uri else None
-                value = mask.get("value")
                 found = _mask_attributes(np.all(pixels == np.array(value, np.uint8), axis=-1)) \
                     if pixels is not None and isinstance(value, list) and len(value) == 3 else None
                 if found is None:

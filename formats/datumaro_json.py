@@ -12,7 +12,7 @@ import orjson
 from annotations.rois import POLY_PART_SEPARATOR
 from formats import coco
 from formats.bundle import Bundle
-from formats.coco import FormatError, Imported, Report
+from formats.coco import FormatError, Imported, Report, own_meta, roi_mask
 from hyperdatasets.upload_paths import safe_upload_path
 
 FORMAT = "datumaro"
@@ -138,17 +138,13 @@ class DatumaroWriter:
         return self.labels.index(label)
 
     def add(self, frame: dict[str, Any]) -> None:
-        sources = frame.get("sources") or []
-        if not sources:
-            self.report.skipped["frames without sources"] += 1
+        source = self.report.first_source(frame)
+        if source is None:
             return
-        if len(sources) > 1:
-            self.report.skipped["sources beyond a frame's first"] += len(sources) - 1
-        meta = frame.get("meta") if isinstance(frame.get("meta"), dict) else {}
-        own = meta.get("datumaro") if isinstance(meta.get("datumaro"), dict) else {}
+        own = own_meta(frame, "datumaro")
         subset = own.get("subset") if isinstance(own.get("subset"), str) and own["subset"] else "default"
         item_id = own.get("id") if isinstance(own.get("id"), str) else frame["id"]
-        file_path = own.get("path") if isinstance(own.get("path"), str) else posixpath.basename(sources[0]["uri"])
+        file_path = own.get("path") if isinstance(own.get("path"), str) else posixpath.basename(source["uri"])
         annotations = []
         for roi in frame.get("rois") or []:
             roi_meta = roi.get("meta") or {}
@@ -184,10 +180,8 @@ class DatumaroWriter:
                     self.report.skipped["ellipse rotations"] += 1
                 ann.update(type="ellipse", points=[cx - rx, cy - ry, cx + rx, cy + ry])
             elif shape == "mask":
-                mask = roi.get("mask") if isinstance(roi.get("mask"), dict) else {}
-                uri = next((m.get("uri") for m in sources[0].get("masks") or [] if m.get("id") == mask.get("id")),
-                           None)
-                rle = self.mask_rle(uri, mask.get("value")) if self.mask_rle and uri else None
+                uri, value = roi_mask(roi, source)
+                rle = self.mask_rle(uri, value) if self.mask_rle and uri else None
                 if rle is None:
                     self.report.skipped["mask ROIs whose image cannot be read"] += 1
                     continue
@@ -199,11 +193,11 @@ class DatumaroWriter:
                 ann["z_order"] = extra.get("z_order", 0)
             annotations.append(ann)
             self.annotations += 1
-        self.image_members.append((f"images/{subset}/{safe_upload_path(file_path)}", sources[0].get("uri")))
+        self.image_members.append((f"images/{subset}/{safe_upload_path(file_path)}", source.get("uri")))
         item = {"id": item_id, "annotations": annotations, "attr": own.get("attr") or {},
                 "image": {"path": file_path}}
-        if sources[0].get("width") and sources[0].get("height"):
-            item["image"]["size"] = [sources[0]["height"], sources[0]["width"]]
+        if source.get("width") and source.get("height"):
+            item["image"]["size"] = [source["height"], source["width"]]
         self.items.setdefault(subset, []).append(item)
         self.images += 1
 

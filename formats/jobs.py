@@ -33,6 +33,7 @@ from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.models import DatasetVersion
 from hyperdatasets.services.jobs import (
     job_claim,
+    job_enqueue_on_commit,
     job_fail_if_owned,
     job_progress,
     job_succeed,
@@ -113,15 +114,7 @@ def export_job_create(version: DatasetVersion, *, format: Any, user=None, includ
 
 
 def _enqueue(job: AnnotationJob) -> None:
-    def send() -> None:
-        from hyperdatasets.tasks import run_annotation_job
-
-        try:
-            run_annotation_job.delay(str(job.pk))
-        except Exception as exc:  # the broker is down: the sweeper queues the job again later
-            log.warning("could not queue annotation job %s (%s); the sweeper will retry", job.pk, type(exc).__name__)
-
-    transaction.on_commit(send)
+    job_enqueue_on_commit("run_annotation_job", job, "annotation job")
 
 
 def _import(job: AnnotationJob, owner: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from defusedxml.common import DefusedXmlException
 from PIL import Image, UnidentifiedImageError
 
 from formats.bundle import Bundle
-from formats.coco import PENDING_IMAGE, FormatError, Imported, Report
+from formats.coco import PENDING_IMAGE, FormatError, Imported, Report, own_meta, roi_mask
 from hyperdatasets.upload_paths import safe_part, safe_upload_path
 
 FORMAT = "voc"
@@ -218,22 +218,18 @@ class VocWriter:
         self.image_members: list[tuple[str, str]] = []
 
     def add(self, frame: dict[str, Any]) -> None:
-        sources = frame.get("sources") or []
-        if not sources:
-            self.report.skipped["frames without sources"] += 1
+        source = self.report.first_source(frame)
+        if source is None:
             return
-        if len(sources) > 1:
-            self.report.skipped["sources beyond a frame's first"] += len(sources) - 1
-        meta = frame.get("meta") if isinstance(frame.get("meta"), dict) else {}
-        voc = meta.get("voc") if isinstance(meta.get("voc"), dict) else {}
+        voc = own_meta(frame, "voc")
         stem = safe_part(voc.get("name") if isinstance(voc.get("name"), str) else posixpath.splitext(frame["id"])[0])
         root = Element("annotation")
         SubElement(root, "folder").text = "JPEGImages"
         SubElement(root, "filename").text = frame["id"]
-        self.image_members.append((f"JPEGImages/{safe_upload_path(frame['id'])}", sources[0].get("uri")))
+        self.image_members.append((f"JPEGImages/{safe_upload_path(frame['id'])}", source.get("uri")))
         size = SubElement(root, "size")
         for key in ("width", "height"):
-            SubElement(size, key).text = str(sources[0].get(key) or 0)
+            SubElement(size, key).text = str(source.get(key) or 0)
         SubElement(size, "depth").text = "3"
         SubElement(root, "segmented").text = "0"
         segmentation = None
@@ -242,7 +238,7 @@ class VocWriter:
             labels = roi.get("label") or []
             poly = roi.get("poly") or []
             if shape == "mask" and labels:
-                segmentation = self._paint(segmentation, roi, sources[0])
+                segmentation = self._paint(segmentation, roi, source)
                 continue
             if shape != "b2d" or not poly:
                 kinds = {"p2d": "polygons", "elp": "ellipses", "k2d": "keypoints", "mask": "mask ROIs"}
@@ -287,10 +283,8 @@ class VocWriter:
 
     def _paint(self, segmentation, roi: dict[str, Any], source: dict[str, Any]):
         """The frame's class image with the ROI's mask pixels painted in its label's colour."""
-        mask = roi.get("mask") if isinstance(roi.get("mask"), dict) else {}
-        uri = next((m.get("uri") for m in source.get("masks") or [] if m.get("id") == mask.get("id")), None)
+        uri, value = roi_mask(roi, source)
         pixels = self.mask_pixels(uri) if self.mask_pixels and uri else None
-        value = mask.get("value")
         if pixels is None or not (isinstance(value, list) and len(value) == 3):
             self.report.skipped["mask ROIs whose image cannot be read"] += 1
             return segmentation

@@ -138,13 +138,10 @@ class YoloWriter:
         return self.names[label]
 
     def add(self, frame: dict[str, Any]) -> None:
-        sources = frame.get("sources") or []
-        if not sources:
-            self.report.skipped["frames without sources"] += 1
+        source = self.report.first_source(frame)
+        if source is None:
             return
-        if len(sources) > 1:
-            self.report.skipped["sources beyond a frame's first"] += len(sources) - 1
-        width, height = sources[0].get("width"), sources[0].get("height")
+        width, height = source.get("width"), source.get("height")
         lines = []
         for roi in frame.get("rois") or []:
             shape = (roi.get("meta") or {}).get("_type")
@@ -178,8 +175,8 @@ class YoloWriter:
         subset = (meta.get("yolo") or {}).get("subset") if isinstance(meta.get("yolo"), dict) else None
         path = safe_upload_path(frame["id"] if subset is not None else f"train/{frame['id']}")
         if not posixpath.splitext(path)[1]:
-            path += posixpath.splitext(sources[0].get("uri") or "")[1] or ".jpg"
-        self.image_members.append((f"images/{path}", sources[0].get("uri")))
+            path += posixpath.splitext(source.get("uri") or "")[1] or ".jpg"
+        self.image_members.append((f"images/{path}", source.get("uri")))
         self.files[f"labels/{posixpath.splitext(path)[0]}.txt"] = ("\n".join(lines) + "\n" if lines else "").encode()
         self.images += 1
 

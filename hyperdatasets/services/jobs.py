@@ -8,6 +8,7 @@ the job fails rather than kill workers for ever.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from datetime import timedelta
@@ -19,6 +20,8 @@ from django.utils import timezone
 
 from hyperdatasets.models.jobs import LeasedJob, RunStatus
 
+log = logging.getLogger(__name__)
+
 
 class JobLost(Exception):
     """The job's lease went to another worker, or the job was deleted, while this worker ran it."""
@@ -26,6 +29,20 @@ class JobLost(Exception):
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def job_enqueue_on_commit(task_name: str, job: LeasedJob, what: str) -> None:
+    """Send the job to a worker (the Celery task ``task_name`` of ``hyperdatasets.tasks``) once the current
+    transaction commits; a send that fails (the broker is down) is left to the sweeper."""
+    def send() -> None:
+        from hyperdatasets import tasks
+
+        try:
+            getattr(tasks, task_name).delay(str(job.pk))
+        except Exception as exc:
+            log.warning("could not queue %s %s (%s); the sweeper will retry", what, job.pk, type(exc).__name__)
+
+    transaction.on_commit(send)
 
 
 def job_claim(model: type[LeasedJob], job_id: Any, owner: str, *, lease_seconds: int, max_runs: int,
