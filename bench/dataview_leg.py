@@ -19,9 +19,7 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -199,25 +197,10 @@ def main() -> None:
     if args.measure:
         print(json.dumps(measure(args.frames)))
         return
-    import psycopg
-
     from bench.run import replace_section
+    from bench.scratch import measure_in_scratch_database
 
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-    try:
-        env = {**os.environ, "DATABASE_URL": PG_ADMIN.rsplit("/", 1)[0] + "/" + DATABASE,
-               "HYPERDATASETS_VAR_DIR": tempfile.mkdtemp(prefix="hd-bench-dv-")}
-        out = subprocess.run([sys.executable, __file__, "--measure", "--frames", str(args.frames)], env=env,
-                             cwd=ROOT, capture_output=True, text=True)
-        if out.returncode:
-            sys.exit(out.stderr[-4000:])
-        results = json.loads(out.stdout.strip().splitlines()[-1])
-    finally:
-        if not args.keep:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+    results = measure_in_scratch_database(__file__, DATABASE, ["--frames", str(args.frames)], keep=args.keep)
     print(json.dumps(results, indent=1))
     command = ("python bench/dataview_leg.py " + " ".join(sys.argv[1:])).strip()
     replace_section(Path(args.output), HEADING, render(results, command))

@@ -20,7 +20,6 @@ import contextlib
 import io
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -150,24 +149,11 @@ def main() -> None:
     if args.measure:
         print(json.dumps(measure(args.images, args.per_image)))
         return
-    import psycopg
-
     from bench.run import replace_section
+    from bench.scratch import measure_in_scratch_database
 
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-    try:
-        env = {**os.environ, "DATABASE_URL": PG_ADMIN.rsplit("/", 1)[0] + "/" + DATABASE,
-               "HYPERDATASETS_VAR_DIR": tempfile.mkdtemp(prefix="hd-bench-formats-")}
-        out = subprocess.run([sys.executable, __file__, "--measure", "--images", str(args.images), "--per-image",
-                              str(args.per_image)], env=env, cwd=ROOT, capture_output=True, text=True)
-        if out.returncode:
-            sys.exit(out.stderr[-4000:])
-        results = json.loads(out.stdout.strip().splitlines()[-1])
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+    results = measure_in_scratch_database(__file__, DATABASE, ["--images", str(args.images), "--per-image",
+                                                              str(args.per_image)])
     print(json.dumps(results, indent=1))
     command = ("python bench/formats_leg.py " + " ".join(sys.argv[1:])).strip()
     replace_section(Path(args.output), HEADING, render(results, command))
