@@ -121,7 +121,8 @@ def _import(job: AnnotationJob, owner: str) -> dict[str, Any]:
     with default_storage.open(job.source, "rb") as stored:
         bundle = Bundle(job.source_name, stored.read())
     result = annotations_import(job.version, format=job.format, data=bundle, images_prefix=job.images_prefix,
-                                file=job.source_name)
+                                file=job.source_name,
+                                on_read=lambda total: job_progress(job, owner, lease_seconds=_lease(), total=total))
     return {"total": result.frames, "done": result.frames, "annotations": result.annotations}
 
 

@@ -129,7 +129,7 @@ def _import(version, format: str, data: Any, file: str, imported, upload: bool, 
 
 
 def annotations_import(version: DatasetVersion, *, format: str, data: Any, images_prefix: str,
-                       file: str = "annotations.json") -> ImportResult:
+                       file: str = "annotations.json", on_read=None) -> ImportResult:
     """Import an annotation file (``format``: one of ``FORMATS``; ``data``: a ``Bundle`` of what was uploaded,
     or COCO's parsed JSON) into a Draft version; each image's file is ``images_prefix`` + its path (an
     ``s3://``, ``gs://``, ``azure://``, ``https://`` or local prefix). A frame of the version with the same id
@@ -141,6 +141,8 @@ def annotations_import(version: DatasetVersion, *, format: str, data: Any, image
         raise InvalidInput.for_field("images_prefix", "give the URI prefix of the images, or upload a zip archive "
                                                       "holding them")
     imported = _read(format, data, IN_ARCHIVE if upload else images_prefix, file)
+    if on_read is not None:  # the file is read and checked; the writing (one transaction) follows
+        on_read(len(imported.frames))
     created: list[str] = []  # files this import stored: removed again when it fails
     try:
         _import(version, format, data, file, imported, upload, created)
