@@ -16,9 +16,9 @@ import shutil
 import tempfile
 import zipfile
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
+import requests
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -149,6 +149,25 @@ def _exported(job: AnnotationJob, owner: str):
         dataview_services.iteration_drop(run)
 
 
+def _copy_image(archive: zipfile.ZipFile, member: str, kind: str, where: Any) -> bool:
+    """Copy one image into the archive; False when it cannot be read (the archive keeps no partial member)."""
+    try:
+        if kind == "url":
+            with requests.get(where, stream=True, timeout=(10, 300)) as response:
+                response.raise_for_status()
+                with archive.open(member, "w", force_zip64=True) as copied:
+                    for chunk in response.iter_content(1024 * 1024):
+                        copied.write(chunk)
+            return True
+        with (open(where, "rb") if kind == "file" else default_storage.open(where, "rb")) as image, \
+                archive.open(member, "w", force_zip64=True) as copied:
+            shutil.copyfileobj(image, copied, 1024 * 1024)
+        return True
+    except (OSError, requests.RequestException):
+        log.warning("annotation export: image %s could not be copied", member, exc_info=True)
+        return False
+
+
 def _export(job: AnnotationJob, owner: str) -> dict[str, Any]:
     exported = _exported(job, owner)
     job_progress(job, owner, lease_seconds=_lease(), total=exported.images)
@@ -156,10 +175,10 @@ def _export(job: AnnotationJob, owner: str) -> dict[str, Any]:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
             for member, content in exported.files.items():
                 archive.writestr(member, content)
-            for member, where in exported.image_files:  # streamed, never whole in memory
-                with (open(where, "rb") if isinstance(where, Path) else default_storage.open(where, "rb")) as image, \
-                        archive.open(member, "w", force_zip64=True) as copied:
-                    shutil.copyfileobj(image, copied, 1024 * 1024)
+            for member, (kind, where) in exported.image_files:  # streamed, never whole in memory
+                if not _copy_image(archive, member, kind, where):
+                    key = "images not copied (could not be read)"
+                    exported.report[key] = exported.report.get(key, 0) + 1
         size = out.tell()
         out.seek(0)
         name = default_storage.save(export_file_name(job), File(out))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -32,25 +32,38 @@ class Exported:
     report: dict[str, int]  # what the format could not carry, counted
     images: int
     annotations: int
-    # With include_images: (archive path, where the image is: a media storage name, or a local file's Path)
-    image_files: list[tuple[str, str | Path]] = field(default_factory=list)
+    # With include_images: (archive path, (kind, where)): see _image_files
+    image_files: list[tuple[str, tuple[str, Any]]] = field(default_factory=list)
 
 
 def _image_files(members: list[tuple[str, str]], dataset_ids: list, report: dict[str, int]) -> list:
-    """Where each image to copy is: one of the datasets' uploads, or a file under the local roots. Others
-    (a bucket's object, an https URL) are counted, not copied."""
+    """Where each image to copy is: ``("storage", name)`` (one of the datasets' uploads), ``("file", path)``
+    (under the local roots), or ``("url", presigned URL)`` (an object of a bucket or container registered for
+    the dataset's project). Others (an unregistered bucket, an https URL: never fetched by the server) are
+    counted, not copied."""
+    from hyperdatasets.models import Dataset
+    from hyperdatasets.storage.serving import FileLinks
+
+    links = [FileLinks(None, dataset) for dataset in Dataset.objects.filter(pk__in=dataset_ids)]
     found, seen = [], set()
     for member, uri in members:
         if member in seen or not uri:
             continue
         seen.add(member)
         name = next((n for d in dataset_ids if (n := own_upload_name(d, uri)) is not None), None)
-        where = name if name is not None else local_root_file(uri)
-        if where is None:
-            report["images not copied (not in this server's storage)"] = \
-                report.get("images not copied (not in this server's storage)", 0) + 1
+        if name is not None:
+            found.append((member, ("storage", name)))
             continue
-        found.append((member, where))
+        path = local_root_file(uri)
+        if path is not None:
+            found.append((member, ("file", path)))
+            continue
+        url = next((u for link in links if (u := link.object_url(uri)) is not None), None)
+        if url is not None:
+            found.append((member, ("url", url)))
+            continue
+        key = "images not copied (not in this server's storage)"
+        report[key] = report.get(key, 0) + 1
     return found
 
 

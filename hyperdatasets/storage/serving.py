@@ -139,6 +139,20 @@ class FileLinks:
                 self._known[uri] = None
         return self._known[uri]
 
+    def object_url(self, uri: str) -> str | None:
+        """A presigned URL of a cloud object this dataset may serve (its uploads, a registered bucket or
+        container), for the server itself to read (an export copying images); never an arbitrary URL."""
+        try:
+            ref = parse_object_uri(uri)
+            if ref is None:
+                return None
+            if (ref.provider, ref.bucket) not in self._buckets and not uri.startswith(self._own_prefix):
+                return None
+            return provider_for_scheme(ref.provider).browser_url(uri)
+        except Exception:  # a malformed URI or a store without credentials: not readable
+            logger.warning("no URL for an object of dataset %s", self.dataset.pk, exc_info=True)
+            return None
+
     def local_file(self, path: str) -> Path | None:
         """The file at ``path`` if this dataset may still serve it (the locations may have changed)."""
         return _local_file("file://" + path, self._roots)
