@@ -23,7 +23,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from annotations.rois import POLY_PART_SEPARATOR
+from formats.rle import binary_rle, rle_area, rle_box, roi_binary
 from hyperdatasets.exceptions import InvalidInput
 
 FORMAT = "coco"
@@ -71,13 +74,6 @@ def own_meta(holder: dict[str, Any], key: str) -> dict[str, Any]:
     """``holder["meta"][key]`` when both are objects, else {} (what a format kept of itself on import)."""
     meta = holder.get("meta") if isinstance(holder.get("meta"), dict) else {}
     return meta.get(key) if isinstance(meta.get(key), dict) else {}
-
-
-def roi_mask(roi: dict[str, Any], source: dict[str, Any]) -> tuple[str | None, Any]:
-    """A mask ROI's mask image URI (among its source's masks) and its value."""
-    mask = roi.get("mask") if isinstance(roi.get("mask"), dict) else {}
-    uri = next((m.get("uri") for m in source.get("masks") or [] if m.get("id") == mask.get("id")), None)
-    return uri, mask.get("value")
 
 
 # --- reading -------------------------------------------------------------------------------------------------
@@ -265,8 +261,6 @@ def coco_read_bundle(bundle, *, images_prefix: str) -> Imported:
     """A COCO file as uploaded: the JSON itself, or an archive of one JSON file, or of several
     ``annotations/instances_<subset>.json`` (Datumaro's and CVAT's layout: each a subset whose images are
     under ``images/<subset>/``)."""
-    import orjson
-
     members = [bundle.name]
     if bundle.is_archive:
         members = [n for n in bundle.names() if n.endswith(".json")]
@@ -326,18 +320,17 @@ def _polygon_area(part: list[float]) -> float:
 class CocoWriter:
     """Builds a COCO file frame by frame; categories from the version's kept ones, then new labels."""
 
-    def __init__(self, kept_categories: list[dict[str, Any]] | None = None, mask_rle=None) -> None:
-        """``mask_rle(uri, value)``: the RLE of a mask image's pixels of ``value``, or None when it cannot be
-        read (mask ROIs are then counted as not carried)."""
-        self.mask_rle = mask_rle
+    def __init__(self, kept_categories: list[dict[str, Any]] | None = None, mask_pixels=None) -> None:
+        """``mask_pixels(uri)``: a mask image's pixels (RGB), or None when it cannot be read (its mask ROIs
+        are then counted as not carried)."""
+        self.mask_pixels = mask_pixels
         self.image_members: list[tuple[str, str]] = []  # (archive path, source URI) of each image
         self.categories: dict[str, dict[str, Any]] = {}
         for category in kept_categories or []:
             if isinstance(category, dict) and isinstance(category.get("name"), str) \
                     and type(category.get("id")) is int:
                 self.categories.setdefault(category["name"], dict(category))
-        self.images: list[dict[str, Any]] = []
-        self.annotations: list[dict[str, Any]] = []
+        self.images = self.annotations = 0  # written, once ``documents`` ran
         self.report = Report()
         self._image_ids: set[int] = set()
         self._ann_ids: set[int] = set()
@@ -372,8 +365,8 @@ class CocoWriter:
             shape = meta.get("_type")
             labels = roi.get("label") or []
             if shape == "mask":
-                uri, value = roi_mask(roi, source)
-                rle = self.mask_rle(uri, value) if self.mask_rle and uri and labels else None
+                binary = roi_binary(self.mask_pixels, roi, source) if labels else None
+                rle = binary_rle(binary) if binary is not None else None
                 if rle is None:
                     self.report.skipped["mask ROIs whose image cannot be read" if labels else
                                         "ROIs without a label"] += 1
@@ -423,11 +416,9 @@ class CocoWriter:
             if roi.get("confidence") is not None and roi["confidence"] != 1.0:
                 ann["score"] = roi["confidence"]
         if isinstance(segmentation, dict):  # RLE
-            from pycocotools import mask as coco_mask
-
             ann["segmentation"] = segmentation
             if box is None:
-                box = [float(v) for v in coco_mask.toBbox({**segmentation, "counts": segmentation["counts"].encode()})]
+                box = rle_box(segmentation)
         elif segmentation is not None:
             ann["segmentation"] = segmentation
             if box is None:
@@ -443,9 +434,7 @@ class CocoWriter:
         if type(coco.get("area")) in (int, float):
             ann["area"] = coco["area"]
         elif isinstance(segmentation, dict):
-            from pycocotools import mask as coco_mask
-
-            ann["area"] = float(coco_mask.area({**segmentation, "counts": segmentation["counts"].encode()}))
+            ann["area"] = rle_area(segmentation)
         elif segmentation:
             ann["area"] = sum(_polygon_area(part) for part in segmentation)
         else:
@@ -482,8 +471,8 @@ class CocoWriter:
                 else:
                     ann["id"] = next_ann
                     next_ann += 1
-            self.images += images
-            self.annotations += annotations
+            self.images += len(images)
+            self.annotations += len(annotations)
             out[subset] = {"info": {"description": "exported by hyperdatasets"}, "licenses": [], "images": images,
                            "annotations": annotations}
         categories = sorted(self.categories.values(), key=lambda c: c["id"])
@@ -491,3 +480,12 @@ class CocoWriter:
             document["categories"] = categories
         return out or {DEFAULT_SUBSET: {"info": {"description": "exported by hyperdatasets"}, "licenses": [],
                                         "images": [], "annotations": [], "categories": categories}}
+
+    def finish(self) -> dict[str, bytes]:
+        """COCO's layout as Datumaro and CVAT read it: ``annotations/instances_<subset>.json`` beside an
+        ``images/<subset>/`` folder (the images are referred to by file name)."""
+        files: dict[str, bytes] = {}
+        for subset, document in self.documents().items():
+            files[f"annotations/instances_{subset}.json"] = orjson.dumps(document)
+            files[f"images/{subset}/"] = b""
+        return files

@@ -18,7 +18,8 @@ from defusedxml.common import DefusedXmlException
 
 from annotations.rois import POLY_PART_SEPARATOR
 from formats.bundle import Bundle
-from formats.coco import PENDING_MASK, FormatError, Imported, Report, own_meta, roi_mask
+from formats.coco import PENDING_MASK, FormatError, Imported, Report, own_meta
+from formats.rle import binary_rle, roi_binary
 from hyperdatasets.upload_paths import safe_upload_path
 
 FORMAT = "cvat"
@@ -78,13 +79,6 @@ def _float(where: str, node, key: str, at: str) -> float:
     if not math.isfinite(value):
         raise FormatError(where, f"{at}/@{key}", "must be a finite number")
     return value
-
-
-def _binary_rle(binary: np.ndarray) -> dict[str, Any]:
-    from pycocotools import mask as coco_mask
-
-    encoded = coco_mask.encode(np.asfortranarray(binary.astype(np.uint8)))
-    return {"size": [int(v) for v in encoded["size"]], "counts": encoded["counts"].decode("ascii")}
 
 
 def _points(where: str, node, at: str) -> list[float]:
@@ -185,7 +179,7 @@ def cvat_read(bundle: Bundle, *, images_prefix: str) -> Imported:
                                    "meta": {"cvat": meta, **({"_type": shape} if shape else {})}}
             if shape == "mask":
                 roi["meta"]["_id"] = f"cvat-{shape_index}"  # the mask image's id in the frame's source
-                roi[PENDING_MASK] = {"rle": _binary_rle(binary), "category": labels[label] + 1,
+                roi[PENDING_MASK] = {"rle": binary_rle(binary), "category": labels[label] + 1,
                                      "path": f"{shape_where}/@rle"}
             rois.append(roi)
             count += 1
@@ -265,10 +259,8 @@ class CvatWriter:
                 node = SubElement(image, "ellipse", {**attrs, "cx": _number(cx), "cy": _number(cy), "rx": _number(rx),
                                                      "ry": _number(ry), "rotation": _number(math.degrees(theta))})
             elif shape == "mask":
-                uri, value = roi_mask(roi, source)
-                pixels = self.mask_pixels(uri) if self.mask_pixels and uri else None
-                found = _mask_attributes(np.all(pixels == np.array(value, np.uint8), axis=-1)) \
-                    if pixels is not None and isinstance(value, list) and len(value) == 3 else None
+                binary = roi_binary(self.mask_pixels, roi, source)
+                found = _mask_attributes(binary) if binary is not None else None
                 if found is None:
                     self.report.skipped["mask ROIs whose image cannot be read"] += 1
                     continue

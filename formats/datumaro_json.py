@@ -12,7 +12,8 @@ import orjson
 from annotations.rois import POLY_PART_SEPARATOR
 from formats import coco
 from formats.bundle import Bundle
-from formats.coco import FormatError, Imported, Report, own_meta, roi_mask
+from formats.coco import FormatError, Imported, Report, own_meta
+from formats.rle import binary_rle, roi_binary
 from hyperdatasets.upload_paths import safe_upload_path
 
 FORMAT = "datumaro"
@@ -122,9 +123,9 @@ def datumaro_read(bundle: Bundle, *, images_prefix: str) -> Imported:
 
 
 class DatumaroWriter:
-    def __init__(self, kept: list[dict[str, Any]] | None = None, mask_rle=None) -> None:
-        """``mask_rle(uri, value)``: the RLE of a mask image's pixels of ``value``, or None."""
-        self.mask_rle = mask_rle
+    def __init__(self, kept: list[dict[str, Any]] | None = None, mask_pixels=None) -> None:
+        """``mask_pixels(uri)``: a mask image's pixels (RGB), or None when it cannot be read."""
+        self.mask_pixels = mask_pixels
         self.labels: list[str] = [c["name"] for c in kept or [] if isinstance(c, dict) and isinstance(c.get("name"),
                                                                                                      str)]
         self.items: dict[str, list[dict[str, Any]]] = {}
@@ -180,12 +181,11 @@ class DatumaroWriter:
                     self.report.skipped["ellipse rotations"] += 1
                 ann.update(type="ellipse", points=[cx - rx, cy - ry, cx + rx, cy + ry])
             elif shape == "mask":
-                uri, value = roi_mask(roi, source)
-                rle = self.mask_rle(uri, value) if self.mask_rle and uri else None
-                if rle is None:
+                binary = roi_binary(self.mask_pixels, roi, source)
+                if binary is None:
                     self.report.skipped["mask ROIs whose image cannot be read"] += 1
                     continue
-                ann.update(type="mask", rle=rle)
+                ann.update(type="mask", rle=binary_rle(binary))
             else:
                 self.report.skipped["3D shapes"] += 1
                 continue

@@ -5,7 +5,7 @@ Import: a COCO RLE segmentation becomes a mask image (PNG) stored with the datas
 source ``masks`` and referred to by the ROI's ``mask`` (its id and value). The value is the category's colour
 (``category_value``: its id in base 256, never black), and the version's mask-label mapping maps each value to
 its label. Export reads the mask image back (the dataset's own uploads; other stores are counted as not
-readable) and encodes the pixels of the ROI's value as COCO RLE (pycocotools).
+readable), for each format to write the pixels of the ROI's value its own way (``formats.rle``).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 from django.core.files.storage import default_storage
 from PIL import Image, UnidentifiedImageError
-from pycocotools import mask as coco_mask
 
 from formats.coco import PENDING_IMAGE, PENDING_MASK, FormatError
+from formats.rle import rle_binary
 from hyperdatasets.models import Dataset
 from hyperdatasets.services.uploads import upload_store
 from hyperdatasets.storage.serving import own_upload_name
@@ -28,18 +28,6 @@ MAX_MASKS_PER_SOURCE = 64
 
 def category_value(category_id: int) -> list[int]:
     return [category_id & 255, (category_id >> 8) & 255, (category_id >> 16) & 255]
-
-
-def rle_binary(rle: dict[str, Any]) -> np.ndarray:
-    height, width = rle["size"]
-    encoded = coco_mask.frPyObjects(rle, height, width) if isinstance(rle["counts"], list) else \
-        {"size": rle["size"], "counts": rle["counts"].encode("ascii")}
-    return coco_mask.decode(encoded).astype(bool)
-
-
-def binary_rle(binary: np.ndarray) -> dict[str, Any]:
-    encoded = coco_mask.encode(np.asfortranarray(binary.astype(np.uint8)))
-    return {"size": [int(v) for v in encoded["size"]], "counts": encoded["counts"].decode("ascii")}
 
 
 def _store_image(dataset: Dataset, frame: dict, mask_id: str, content: bytes, width: int, height: int,
@@ -117,15 +105,3 @@ def mask_reader(dataset_ids: list):
 
     return read
 
-
-def mask_rle_reader(dataset_ids: list):
-    """``(uri, value) -> RLE`` of the pixels of ``value`` in one of the datasets' mask images, or None."""
-    read = mask_reader(dataset_ids)
-
-    def rle(uri: str, value: Any) -> dict[str, Any] | None:
-        pixels = read(uri)
-        if pixels is None or not (isinstance(value, list) and len(value) == 3):
-            return None
-        return binary_rle(np.all(pixels == np.array(value, np.uint8), axis=-1))
-
-    return rle

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from formats import coco, cvat, datumaro_json, masks, voc, yolo
 from hyperdatasets.exceptions import InvalidInput
 from hyperdatasets.models import DatasetVersion
@@ -89,37 +87,20 @@ def dataview_frames(run):
         cursor = batch.cursor
 
 
+WRITERS = {coco.FORMAT: coco.CocoWriter, yolo.FORMAT: yolo.YoloWriter, voc.FORMAT: voc.VocWriter,
+           cvat.FORMAT: cvat.CvatWriter, datumaro_json.FORMAT: datumaro_json.DatumaroWriter}
+
+
 def frames_export(frames, *, format: str, categories: list | None, dataset_ids: list,
                   include_images: bool = False) -> Exported:
     """Frames (a version's, or a dataview run's) as ``format`` files; mask images are read from the uploads
     of ``dataset_ids``."""
-    if format == coco.FORMAT:
-        writer = coco.CocoWriter(categories, mask_rle=masks.mask_rle_reader(dataset_ids))
-        for frame in frames:
-            writer.add(frame)
-        # COCO's layout as Datumaro and CVAT read it: instances_<subset>.json beside images/<subset>/ (the
-        # images are referred to by file name, not copied).
-        files: dict[str, bytes] = {}
-        for subset, document in writer.documents().items():
-            files[f"annotations/instances_{subset}.json"] = orjson.dumps(document)
-            files[f"images/{subset}/"] = b""
-        report = writer.report.as_dict()
-        images = _image_files(writer.image_members, dataset_ids, report) if include_images else []
-        return Exported(files, report, len(writer.images), len(writer.annotations), images)
-    writers = {yolo.FORMAT: yolo.YoloWriter, voc.FORMAT: voc.VocWriter, cvat.FORMAT: cvat.CvatWriter,
-               datumaro_json.FORMAT: datumaro_json.DatumaroWriter}
-    if format in writers:
-        if format == voc.FORMAT:
-            writer = voc.VocWriter(categories, masks.mask_reader(dataset_ids))
-        elif format == cvat.FORMAT:
-            writer = cvat.CvatWriter(categories, masks.mask_reader(dataset_ids))
-        elif format == datumaro_json.FORMAT:
-            writer = datumaro_json.DatumaroWriter(categories, masks.mask_rle_reader(dataset_ids))
-        else:
-            writer = writers[format](categories)
-        for frame in frames:
-            writer.add(frame)
-        report = writer.report.as_dict()
-        images = _image_files(writer.image_members, dataset_ids, report) if include_images else []
-        return Exported(writer.finish(), report, writer.images, writer.annotations, images)
-    raise InvalidInput.for_field("format", f"must be one of {coco.FORMAT}, {', '.join(writers)}")
+    if format not in WRITERS:
+        raise InvalidInput.for_field("format", f"must be one of {', '.join(WRITERS)}")
+    writer = WRITERS[format](categories, masks.mask_reader(dataset_ids))
+    for frame in frames:
+        writer.add(frame)
+    files = writer.finish()
+    report = writer.report.as_dict()
+    images = _image_files(writer.image_members, dataset_ids, report) if include_images else []
+    return Exported(files, report, writer.images, writer.annotations, images)

@@ -19,7 +19,8 @@ from defusedxml.common import DefusedXmlException
 from PIL import Image, UnidentifiedImageError
 
 from formats.bundle import Bundle
-from formats.coco import PENDING_IMAGE, FormatError, Imported, Report, own_meta, roi_mask
+from formats.coco import PENDING_IMAGE, FormatError, Imported, Report, own_meta
+from formats.rle import roi_binary
 from hyperdatasets.upload_paths import safe_part, safe_upload_path
 
 FORMAT = "voc"
@@ -283,19 +284,18 @@ class VocWriter:
 
     def _paint(self, segmentation, roi: dict[str, Any], source: dict[str, Any]):
         """The frame's class image with the ROI's mask pixels painted in its label's colour."""
-        uri, value = roi_mask(roi, source)
-        pixels = self.mask_pixels(uri) if self.mask_pixels and uri else None
-        if pixels is None or not (isinstance(value, list) and len(value) == 3):
+        binary = roi_binary(self.mask_pixels, roi, source)
+        if binary is None:
             self.report.skipped["mask ROIs whose image cannot be read"] += 1
             return segmentation
         if segmentation is None:
-            segmentation = np.zeros(pixels.shape[:2] + (3,), np.uint8)
-        elif segmentation.shape[:2] != pixels.shape[:2]:
+            segmentation = np.zeros(binary.shape + (3,), np.uint8)
+        elif segmentation.shape[:2] != binary.shape:
             self.report.skipped["mask ROIs of another size than the frame's first"] += 1
             return segmentation
         if len(roi["label"]) > 1:
             self.report.skipped["labels beyond a ROI's first"] += len(roi["label"]) - 1
-        segmentation[np.all(pixels == np.array(value, np.uint8), axis=-1)] = self.color(roi["label"][0])
+        segmentation[binary] = self.color(roi["label"][0])
         self.annotations += 1
         return segmentation
 

@@ -122,7 +122,8 @@ def _number(value: float) -> str:
 class YoloWriter:
     """data.yaml and a label file per frame; class indexes from the version's kept names, then new labels."""
 
-    def __init__(self, kept: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, kept: list[dict[str, Any]] | None = None, mask_pixels=None) -> None:
+        """``mask_pixels`` is taken as every writer's is; YOLO carries no masks (they are counted)."""
         self.names: dict[str, int] = {}
         for entry in kept or []:
             if isinstance(entry, dict) and type(entry.get("id")) is int and isinstance(entry.get("name"), str):
