@@ -210,3 +210,21 @@ def test_the_scroll_honours_limit_infinite_output_rois_and_projection(client, se
     assert whole[0]["saved"] == whole[0]["updated"] and type(whole[0]["saved"]) is int
     assert whole[0]["saved_in_version"] == whole[0]["updated_in_version"] == setting["version"]
     assert whole[0]["rule_name"] == "rule_0"
+
+
+def test_the_web_app_shows_files_host_uploads_of_the_frames_own_dataset_only(setting, django_user_model):
+    """A frame naming another dataset's (or a made-up, or climbing) files-host path gets no link."""
+    from hyperdatasets.models import Dataset
+    from hyperdatasets.storage.serving import FileLinks
+
+    owner = django_user_model.objects.get(username="owner")
+    other = dataset_create(dataset_name="other", dataset_project="Elsewhere", user=owner)
+    other_version = version_head(other)
+    links = FileLinks(owner, Dataset.objects.get(pk=setting["draft"].dataset_id))
+    own = f"http://h/clearml/files/hyperdatasets/{setting['dataset']}/{setting['version']}/a.png"
+    assert links.url(own) == f"/clearml/files/hyperdatasets/{setting['dataset']}/{setting['version']}/a.png"
+    for hostile in (f"http://h/clearml/files/hyperdatasets/{other.pk.hex}/{other_version.pk.hex}/a.png",
+                    f"http://h/clearml/files/x/{setting['dataset']}/{other_version.pk.hex}/a.png",
+                    f"http://h/clearml/files/{setting['dataset']}/{setting['version']}/../../etc/passwd",
+                    "http://h/clearml/files/"):
+        assert links.url(hostile) is None, hostile

@@ -47,3 +47,33 @@ def test_export_copies_the_images_the_server_may_read(s3_bucket, s3_server, monk
         assert archive.read("JPEGImages/a.jpg") == b"jpeg-bytes-of-a"
         assert archive.read("JPEGImages/b.jpg") == b"jpeg-bytes-of-b"
         assert "JPEGImages/c.jpg" not in archive.namelist() and "JPEGImages/d.jpg" not in archive.namelist()
+
+
+def test_an_export_never_copies_files_outside_what_the_dataset_may_serve(settings, tmp_path):
+    """Hostile frames: a local file outside the roots, a path climbing out of them, another dataset's upload."""
+    local = tmp_path / "roots"
+    local.mkdir()
+    (tmp_path / "secret.txt").write_bytes(b"not yours")
+    settings.HYPERDATASETS_LOCAL_ROOTS = [str(local)]
+    other = dataset_create(dataset_name="other", dataset_project="elsewhere")
+    other_upload = default_storage.save(f"datasets/{other.pk}/sources/s.jpg", io.BytesIO(b"other's image"))
+    from django.core.files.storage import storages
+
+    from hyperdatasets.storage.base import provider_for_storage
+
+    storage = storages["default"]
+    dataset = dataset_create(dataset_name="mine", dataset_project="formats")
+    box = {"label": ["car"], "poly": [0, 0, 2, 0, 2, 2, 0, 2], "meta": {"_type": "b2d"}}
+    uri_for = provider_for_storage(storage).uri_for
+    uris = ["file:///etc/passwd", f"file://{local}/../secret.txt", uri_for(storage, other_upload),
+            uri_for(storage, f"datasets/{dataset.pk}/../{other_upload}")]
+    assert frames_upsert(version_head(dataset), [
+        {"id": f"f{i}.jpg", "sources": [{"uri": uri, "width": 4, "height": 4}], "rois": [box]}
+        for i, uri in enumerate(uris)]).failures == []
+    job = annotation_job_run(export_job_create(version_head(dataset), format="yolo", include_images=True).pk,
+                             owner="here")
+    assert job.status == "succeeded", job.error
+    job = AnnotationJob.objects.get(pk=job.pk)
+    assert job.report == {"images not copied (not in this server's storage)": 4}
+    with default_storage.open(job.file, "rb") as stored, zipfile.ZipFile(io.BytesIO(stored.read())) as archive:
+        assert not [name for name in archive.namelist() if name.startswith("images/") and not name.endswith("/")]
