@@ -13,8 +13,9 @@ from typing import Any
 from clearml_api.endpoints import Call, endpoint
 from clearml_api.envelope import INVALID_FIELD, ApiError
 from clearml_api.frames import frame_in
+from clearml_api.handlers import project_name_of
 from clearml_api.ids import parse_id, wire_id
-from hyperdatasets.access import require_create_in_project, visible_projects
+from hyperdatasets.access import require_create_in_project
 from hyperdatasets.api.views.common import dataset_for, version_for
 from hyperdatasets.exceptions import NotFound
 from hyperdatasets.models import DatasetVersion, VersionParent
@@ -24,20 +25,6 @@ from hyperdatasets.services.frames import frames_delete, frames_upsert
 from hyperdatasets.services.snapshots import version_publish_and_branch
 from hyperdatasets.services.tags import dataset_tags_set
 from hyperdatasets.services.versions import version_create, version_delete, version_publish, version_update
-
-
-def _text(call: Call, name: str) -> str | None:
-    value = call.get(name)
-    if value is not None and not isinstance(value, str):
-        raise ApiError(400, f"{name}: must be a string", INVALID_FIELD)
-    return value
-
-
-def _object(call: Call, name: str) -> dict | None:
-    value = call.get(name)
-    if value is not None and not isinstance(value, dict):
-        raise ApiError(400, f"{name}: must be an object", INVALID_FIELD)
-    return value
 
 
 def _version_ids(call: Call, name: str) -> list:
@@ -52,16 +39,11 @@ def datasets_create(call: Call) -> dict[str, Any]:
     if call.get("field_mappings"):
         raise ApiError(400, "field_mappings: dense_vector fields (kNN vector search) are not served by this server",
                        INVALID_FIELD)
-    project_name = None
-    if call.get("project") is not None:
-        project = visible_projects(call.user).filter(pk=parse_id("project", call.body["project"])).first()
-        if project is None:
-            raise ApiError(400, f"Invalid project id: id={call.body['project']}", 101)
-        project_name = project.name
+    project_name = project_name_of(call)
     require_create_in_project(call.user, project_name)
     dataset = dataset_create(dataset_name=call.required("name"), dataset_project=project_name,
-                             description=_text(call, "comment"), tags=call.strings("tags"),
-                             metadata=_object(call, "metadata"), raise_if_exists=True, initial_version=False,
+                             description=call.text("comment"), tags=call.strings("tags"),
+                             metadata=call.object("metadata"), raise_if_exists=True, initial_version=False,
                              user=call.user)
     return {"id": wire_id(dataset.pk)}
 
@@ -70,8 +52,8 @@ def datasets_create(call: Call) -> dict[str, Any]:
 def datasets_update(call: Call) -> dict[str, Any]:
     dataset = dataset_for(call, parse_id("dataset", call.required("dataset")), "dataset.change")
     fields: dict[str, Any] = {}
-    changes = {"name": _text(call, "name"), "description": _text(call, "comment"),
-               "metadata": _object(call, "metadata")}
+    changes = {"name": call.text("name"), "description": call.text("comment"),
+               "metadata": call.object("metadata")}
     dataset_update(dataset, **{key: value for key, value in changes.items() if value is not None})
     for wire, key in (("name", "name"), ("comment", "description"), ("metadata", "metadata")):
         if changes[key] is not None:
@@ -96,7 +78,7 @@ def datasets_create_version(call: Call) -> dict[str, Any]:
     dataset = dataset_for(call, parse_id("dataset", call.required("dataset")), "version.create")
     parents = _version_ids(call, "parent")
     version = version_create(dataset, version_name=call.required("name"), parent_version_ids=parents or None,
-                             raise_if_exists=True, comment=_text(call, "comment"), metadata=_object(call, "metadata"),
+                             raise_if_exists=True, comment=call.text("comment"), metadata=call.object("metadata"),
                              user=call.user)
     return {"id": wire_id(version.pk)}
 
@@ -104,7 +86,7 @@ def datasets_create_version(call: Call) -> dict[str, Any]:
 @endpoint("datasets.update_version")
 def datasets_update_version(call: Call) -> dict[str, Any]:
     version = version_for(call, parse_id("version", call.required("version")), "version.change")
-    changes = {"name": _text(call, "name"), "comment": _text(call, "comment"), "metadata": _object(call, "metadata")}
+    changes = {"name": call.text("name"), "comment": call.text("comment"), "metadata": call.object("metadata")}
     version_update(version, **changes)
     return {"updated": 1, "fields": {key: value for key, value in changes.items() if value is not None}}
 
@@ -148,10 +130,10 @@ def datasets_publish_and_create_child_version(call: Call) -> dict[str, Any]:
     version = DatasetVersion.objects.select_related("dataset").filter(dataset=dataset, pk=version_id).first()
     if version is None:
         raise NotFound(f"version {call.body['version']} does not exist in dataset {dataset.name!r}")
-    child = version_publish_and_branch(version, publish_name=_text(call, "publish_name"),
-                                       child_name=_text(call, "child_name"),
-                                       child_metadata=_object(call, "child_metadata"),
-                                       child_comment=_text(call, "child_comment"), user=call.user)
+    child = version_publish_and_branch(version, publish_name=call.text("publish_name"),
+                                       child_name=call.text("child_name"),
+                                       child_metadata=call.object("child_metadata"),
+                                       child_comment=call.text("child_comment"), user=call.user)
     return {"id": wire_id(child.pk)}
 
 

@@ -17,13 +17,13 @@ from typing import Any
 from clearml_api.endpoints import Call, endpoint
 from clearml_api.envelope import INVALID_FIELD, INVALID_ID, ApiError
 from clearml_api.frames import frame_out
-from clearml_api.handlers import _iso, _page
+from clearml_api.handlers import _iso, _page, project_name_of
 from clearml_api.ids import parse_id, wire_id
 from clearml_api.names import filter_by_name
 from dataviews import selectors, services, spec
 from dataviews.access import require_dataview, require_inputs_readable, visible_dataviews
 from dataviews.models import Dataview, DataviewIteration
-from hyperdatasets.access import require_create_in_project, visible_datasets, visible_projects
+from hyperdatasets.access import require_create_in_project, visible_datasets
 from hyperdatasets.exceptions import NotFound
 
 FILTER_KEYS = ("dataset", "version", "weight", "filter_by_roi", "label_rules", "frame_query", "sources_query")
@@ -157,18 +157,9 @@ def _dataview_for(call: Call, action: str) -> Dataview:
     return dataview
 
 
-def _project_name(call: Call) -> str | None:
-    if call.get("project") is None:
-        return None
-    project = visible_projects(call.user).filter(pk=parse_id("project", call.body["project"])).first()
-    if project is None:
-        raise ApiError(400, f"Invalid project id: id={call.body['project']}", INVALID_ID)
-    return project.name
-
-
 @endpoint("dataviews.create")
 def dataviews_create(call: Call) -> dict[str, Any]:
-    project_name = _project_name(call)
+    project_name = project_name_of(call)
     require_create_in_project(call.user, project_name, "project.add_dataview")
     dataview = services.dataview_create(
         name=call.required("name"), project_name=project_name, description=call.get("description"),

@@ -51,6 +51,18 @@ class Call:
             raise ApiError(400, f"{name}: must be an integer from {low} to {high}", INVALID_FIELD)
         return value
 
+    def text(self, name: str) -> str | None:
+        value = self.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ApiError(400, f"{name}: must be a string", INVALID_FIELD)
+        return value
+
+    def object(self, name: str) -> dict | None:
+        value = self.get(name)
+        if value is not None and not isinstance(value, dict):
+            raise ApiError(400, f"{name}: must be an object", INVALID_FIELD)
+        return value
+
     def strings(self, name: str) -> list[str] | None:
         value = self.body.get(name)
         if value is None:

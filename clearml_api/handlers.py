@@ -8,7 +8,7 @@ from typing import Any
 
 from clearml_api.credentials import BAD_CREDENTIALS_MESSAGE, credential_check, token_issue
 from clearml_api.endpoints import Call, endpoint
-from clearml_api.envelope import BAD_CREDENTIALS, ApiError
+from clearml_api.envelope import BAD_CREDENTIALS, INVALID_ID, ApiError
 from clearml_api.ids import parse_id, wire_id
 from clearml_api.names import filter_by_name
 from hyperdatasets.access import visible_projects
@@ -75,13 +75,23 @@ def projects_get_all(call: Call) -> dict[str, Any]:
     return {"projects": [_project_out(p, only) for p in _page(call, projects)]}
 
 
+def _visible_project(call: Call):
+    """The project ``call.body["project"]`` names among the caller's visible ones, else 400 (invalid id)."""
+    project = visible_projects(call.user).filter(pk=parse_id("project", call.body["project"])).first()
+    if project is None:
+        raise ApiError(400, f"Invalid project id: id={call.body['project']}", INVALID_ID)
+    return project
+
+
+def project_name_of(call: Call) -> str | None:
+    """The name of the project a create call names (none: outside projects)."""
+    return _visible_project(call).name if call.get("project") is not None else None
+
+
 @endpoint("projects.get_by_id")
 def projects_get_by_id(call: Call) -> dict[str, Any]:
-    project_id = parse_id("project", call.required("project"))
-    project = visible_projects(call.user).filter(pk=project_id).first()
-    if project is None:
-        raise ApiError(400, f"Invalid project id: id={call.body['project']}", 101)
-    return {"project": _project_out(project, None)}
+    call.required("project")
+    return {"project": _project_out(_visible_project(call), None)}
 
 
 @endpoint("projects.create")

@@ -40,6 +40,7 @@ from hyperdatasets.services.jobs import (
     jobs_stalled,
     worker_name,
 )
+from hyperdatasets.services.projects import _user_or_none
 from hyperdatasets.services.versions import version_refuse_if_published
 from hyperdatasets.upload_paths import safe_part
 
@@ -49,10 +50,6 @@ MAX_IMPORT_BYTES = 2 * 2**30
 
 def _lease() -> int:
     return settings.HYPERDATASETS_EXPORT_LEASE_SECONDS
-
-
-def _user_or_none(user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
 def _check_format(format: Any) -> str:
