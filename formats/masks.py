@@ -10,6 +10,7 @@ readable), for each format to write the pixels of the ROI's value its own way (`
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Any
 
@@ -85,23 +86,23 @@ def render_pending(dataset: Dataset, frames: list[dict[str, Any]], file: str, cr
     return [(list(value), label) for value, label in used.items()]
 
 
+MASKS_KEPT = 8  # decoded mask images kept while a frame's ROIs are written (they share their frame's images)
+
+
 def mask_reader(dataset_ids: list):
     """A function from a frame's mask URI to its pixels (an RGB array), or None when the image is not one of
-    the datasets' own uploads or cannot be read."""
-    cache: dict[str, np.ndarray | None] = {}
+    the datasets' own uploads or cannot be read. The last few images are kept decoded (the ROIs of a frame
+    share its mask images), never a whole export's."""
 
+    @functools.lru_cache(maxsize=MASKS_KEPT)
     def read(uri: str) -> np.ndarray | None:
-        if uri not in cache:
-            name = next((n for d in dataset_ids if (n := own_upload_name(d, uri)) is not None), None)
-            pixels = None
-            if name is not None:
-                try:
-                    with default_storage.open(name, "rb") as stored, Image.open(stored) as image:
-                        pixels = np.asarray(image.convert("RGB"))
-                except (OSError, UnidentifiedImageError, ValueError):
-                    pixels = None
-            cache[uri] = pixels
-        return cache[uri]
+        name = next((n for d in dataset_ids if (n := own_upload_name(d, uri)) is not None), None)
+        if name is None:
+            return None
+        try:
+            with default_storage.open(name, "rb") as stored, Image.open(stored) as image:
+                return np.asarray(image.convert("RGB"))
+        except (OSError, UnidentifiedImageError, ValueError):
+            return None
 
     return read
-
